@@ -1,0 +1,139 @@
+// Configuration from the environment: the only module that reads process.env. Every problem
+// is reported at once, one clear line each, before anything starts.
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { MASTER_KEY_BYTES } from '../platform/encryption.js';
+import { parseCidr } from '../platform/networks.js';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const YEAR_MS = 365 * 86_400_000;
+
+const port = z.coerce.number().int().min(0).max(65535);
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const envSchema = z.object({
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  COFFER_BASE_URL: optionalText.pipe(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional()),
+  DATABASE_URL: optionalText.pipe(
+    z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
+  ),
+  COFFER_DATA_DIR: z.string().min(1).default('./.coffer'),
+  COFFER_MASTER_KEY: optionalText,
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  COFFER_TLS_CERT: optionalText,
+  COFFER_TLS_KEY: optionalText,
+  COFFER_TLS_MIN_VERSION: z.enum(['1.2', '1.3'], { error: 'must be 1.2 or 1.3' }).default('1.2'),
+  COFFER_TRUSTED_PROXIES: optionalText,
+  COFFER_SECURITY_CONTACT: z.string().default('mailto:security@coffer.invalid'),
+  COFFER_SECURITY_TXT_EXPIRES: optionalText,
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  baseUrl: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  masterKey: MasterKeySetting;
+  logLevel: (typeof LOG_LEVELS)[number];
+  tls: { certFile: string; keyFile: string; minVersion: 'TLSv1.2' | 'TLSv1.3' } | undefined;
+  trustedProxies: string[];
+  securityTxt: { contact: string; expires: Date | undefined };
+}
+
+/** The master key as configured: given in the environment, or to be taken from the data dir. */
+export type MasterKeySetting = { source: 'env'; key: Buffer } | { source: 'data-dir' };
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) };
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+
+  let masterKey: MasterKeySetting = { source: 'data-dir' };
+  if (e.COFFER_MASTER_KEY !== undefined) {
+    const key = decodeMasterKey(e.COFFER_MASTER_KEY);
+    if (key) masterKey = { source: 'env', key };
+    else problems.push(`COFFER_MASTER_KEY: must be ${MASTER_KEY_BYTES} random bytes in base64 (try: openssl rand -base64 32)`);
+  } else if (e.DATABASE_URL !== undefined) {
+    problems.push('COFFER_MASTER_KEY: required with DATABASE_URL, so that every node shares it (try: openssl rand -base64 32)');
+  }
+
+  let tls: Config['tls'];
+  if ((e.COFFER_TLS_CERT === undefined) !== (e.COFFER_TLS_KEY === undefined)) {
+    problems.push('COFFER_TLS_CERT and COFFER_TLS_KEY: set both or neither');
+  } else if (e.COFFER_TLS_CERT !== undefined && e.COFFER_TLS_KEY !== undefined) {
+    for (const [name, file] of [['COFFER_TLS_CERT', e.COFFER_TLS_CERT], ['COFFER_TLS_KEY', e.COFFER_TLS_KEY]] as const) {
+      if (!existsSync(file)) problems.push(`${name}: no file at ${file}`);
+    }
+    tls = { certFile: e.COFFER_TLS_CERT, keyFile: e.COFFER_TLS_KEY, minVersion: e.COFFER_TLS_MIN_VERSION === '1.3' ? 'TLSv1.3' : 'TLSv1.2' };
+  }
+
+  const trustedProxies = (e.COFFER_TRUSTED_PROXIES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const proxy of trustedProxies) {
+    if (!parseCidr(proxy)) problems.push(`COFFER_TRUSTED_PROXIES: "${proxy}" is not an IP address or CIDR range`);
+  }
+
+  let expires: Date | undefined;
+  if (e.COFFER_SECURITY_TXT_EXPIRES !== undefined) {
+    expires = new Date(e.COFFER_SECURITY_TXT_EXPIRES);
+    if (Number.isNaN(expires.getTime())) problems.push('COFFER_SECURITY_TXT_EXPIRES: must be an ISO 8601 date');
+    else if (expires.getTime() - Date.now() > YEAR_MS) problems.push('COFFER_SECURITY_TXT_EXPIRES: must be less than a year ahead (RFC 9116)');
+    else if (expires.getTime() < Date.now()) problems.push('COFFER_SECURITY_TXT_EXPIRES: is in the past');
+  }
+  if (!/^(mailto:|https:\/\/|tel:)/.test(e.COFFER_SECURITY_CONTACT)) {
+    problems.push('COFFER_SECURITY_CONTACT: must be a mailto:, https:// or tel: URI');
+  }
+
+  if (problems.length > 0) return { ok: false, problems };
+  const scheme = tls ? 'https' : 'http';
+  return {
+    ok: true,
+    config: {
+      port: e.PORT,
+      host: e.HOST,
+      baseUrl: (e.COFFER_BASE_URL ?? `${scheme}://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
+      databaseUrl: e.DATABASE_URL,
+      dataDir: resolve(e.COFFER_DATA_DIR),
+      masterKey,
+      logLevel: e.LOG_LEVEL,
+      tls,
+      trustedProxies,
+      securityTxt: { contact: e.COFFER_SECURITY_CONTACT, expires },
+    },
+  };
+}
+
+function decodeMasterKey(text: string): Buffer | undefined {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) return undefined;
+  const key = Buffer.from(text, 'base64');
+  return key.length === MASTER_KEY_BYTES ? key : undefined;
+}
+
+/**
+ * The embedded sandbox needs no setup: without COFFER_MASTER_KEY a key is generated into the
+ * data directory (readable by the owner only) and the caller warns. Live accounts refuse it.
+ */
+export function resolveMasterKey(config: Config): { key: Buffer; generated: boolean; file?: string } {
+  if (config.masterKey.source === 'env') return { key: config.masterKey.key, generated: false };
+  const file = join(config.dataDir, 'master.key');
+  if (existsSync(file)) {
+    const key = decodeMasterKey(readFileSync(file, 'utf8').trim());
+    if (!key) throw new TypeError(`${file} does not hold a valid master key`);
+    return { key, generated: false, file };
+  }
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const key = randomBytes(MASTER_KEY_BYTES);
+  writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  return { key, generated: true, file };
+}

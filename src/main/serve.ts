@@ -1,0 +1,72 @@
+// `coffer serve`: opens the store, migrates, listens, and shuts down gracefully: stop
+// accepting, let in-flight requests finish, then close the database and release the lock.
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../platform/clock.js';
+import { buildServer } from '../http/server.js';
+import type { HttpApp } from '../http/types.js';
+import { operatorSocket, tryLock } from '../store/embedded-lock.js';
+import type { Config } from './config.js';
+import { startOperatorSocket } from './operator-socket.js';
+import { openRuntime, StartupRefusal, type Runtime } from './runtime.js';
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface RunningServer {
+  app: HttpApp;
+  runtime: Runtime;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function serve(config: Config, log: Logger, clock: Clock = systemClock): Promise<RunningServer> {
+  let releaseLock: (() => void) | undefined;
+  if (!config.databaseUrl) {
+    const lock = tryLock(config.dataDir, 'serve');
+    if (!lock.acquired) {
+      throw new StartupRefusal(
+        `The embedded store in ${config.dataDir} is in use by process ${lock.holder.pid}` +
+          (lock.holder.role === 'serve' ? ' (another coffer serve). Stop it first, or give this one its own COFFER_DATA_DIR.' : '. Try again in a moment.'),
+      );
+    }
+    releaseLock = lock.release;
+  }
+
+  let runtime: Runtime | undefined;
+  let operator: Server | undefined;
+  try {
+    runtime = await openRuntime(config, log, clock);
+    const app = await buildServer(runtime.ctx, {
+      baseUrl: config.baseUrl,
+      version: VERSION,
+      trustedProxies: config.trustedProxies,
+      tls: config.tls,
+      securityTxt: config.securityTxt,
+    });
+    await app.listen({ port: config.port, host: config.host });
+    if (!config.databaseUrl) operator = await startOperatorSocket(runtime.ctx, operatorSocket(config.dataDir));
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const url = `${config.tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    log.info({ url, store: runtime.store.kind, baseUrl: config.baseUrl }, 'coffer is listening');
+
+    const open = runtime;
+    let stopping: Promise<void> | undefined;
+    const stop = () =>
+      (stopping ??= (async () => {
+        log.info('shutting down: no new connections, finishing requests in flight');
+        await new Promise<void>((resolve) => (operator ? operator.close(() => resolve()) : resolve()));
+        await app.close();
+        await open.close();
+        releaseLock?.();
+        log.info('shut down cleanly');
+      })());
+    return { app, runtime: open, url, stop };
+  } catch (err) {
+    operator?.close();
+    await runtime?.close();
+    releaseLock?.();
+    throw err;
+  }
+}

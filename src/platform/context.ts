@@ -1,0 +1,16 @@
+// What every service function is handed: the database, the clock and the logger, plus
+// facts about the deployment that some rules depend on (live accounts need PostgreSQL and
+// an operator-supplied master key).
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Clock } from './clock.js';
+import type { Database } from '../store/schema.js';
+import type { StoreKind } from '../store/database.js';
+
+export interface AppContext {
+  db: Kysely<Database>;
+  storeKind: StoreKind;
+  clock: Clock;
+  log: Logger;
+  masterKey: { key: Buffer; fromEnvironment: boolean };
+}

@@ -1,0 +1,67 @@
+// Opens the store: PostgreSQL through DATABASE_URL, or PGlite (embedded PostgreSQL) in the
+// data directory. Both speak the same SQL, so migrations and queries are shared.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { PGliteDialect } from './pglite-dialect.js';
+import type { Database } from './schema.js';
+
+export type StoreKind = 'embedded' | 'postgres';
+
+export interface Store {
+  db: Kysely<Database>;
+  kind: StoreKind;
+  close(): Promise<void>;
+}
+
+const INT8_OID = 20;
+// Money and counters are bigint columns; every value Coffer stores fits a JS number exactly.
+const parseInt8 = (value: string): number => Number(value);
+
+export interface StoreOptions {
+  databaseUrl?: string | undefined;
+  /** Directory for the embedded store; `memory://` keeps it in memory (tests). */
+  embeddedDir?: string | undefined;
+  poolSize?: number;
+}
+
+export async function openStore(options: StoreOptions): Promise<Store> {
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
+  if (!options.embeddedDir) throw new TypeError('either databaseUrl or embeddedDir is needed');
+  return openEmbedded(options.embeddedDir);
+}
+
+function openPostgres(connectionString: string, max: number): Store {
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, kind: 'postgres', close: () => db.destroy() };
+}
+
+async function openEmbedded(dir: string): Promise<Store> {
+  let dataDir: string | undefined;
+  if (dir !== 'memory://') {
+    dataDir = join(dir, 'pgdata');
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  }
+  const pglite = await PGlite.create(dataDir, { parsers: { [INT8_OID]: parseInt8 } });
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  return {
+    db,
+    kind: 'embedded',
+    close: async () => {
+      await db.destroy();
+      await pglite.close();
+    },
+  };
+}

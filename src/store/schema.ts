@@ -1,0 +1,53 @@
+// The database as Kysely sees it: one interface per table, kept in step with migrations/.
+import type { ColumnType, Generated, Selectable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+
+export interface ServicesTable {
+  id: string;
+  name: string;
+  created_at: Timestamp;
+}
+
+export type AccountMode = 'test' | 'live';
+
+export interface AccountsTable {
+  id: string;
+  service_id: string;
+  mode: AccountMode;
+  created_at: Timestamp;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  service_id: string;
+  account_id: string;
+  mode: AccountMode;
+  name: string;
+  token_hash: string;
+  token_start: string;
+  token_end: string;
+  scopes: string[];
+  allowed_ips: string[];
+  created_by: string;
+  created_at: Timestamp;
+  expires_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+  last_used_ip: string | null;
+  revoked_at: Timestamp | null;
+  revoked_by: string | null;
+  revoked_reason: string | null;
+  rolled_from_key_id: string | null;
+  rolled_to_key_id: string | null;
+  version: Generated<number>;
+}
+
+export interface Database {
+  services: ServicesTable;
+  accounts: AccountsTable;
+  api_keys: ApiKeysTable;
+}
+
+export type ServiceRow = Selectable<ServicesTable>;
+export type AccountRow = Selectable<AccountsTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;
