@@ -2,7 +2,7 @@
 // serve` build exactly the same thing. Route modules register themselves; nothing is
 // auto-loaded.
 import { readFileSync } from 'node:fs';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppContext } from '../platform/context.js';
 import { randomBase62 } from '../platform/random.js';
@@ -46,7 +46,7 @@ export async function buildServer(ctx: AppContext, options: ServerOptions): Prom
   const app = Fastify({
     loggerInstance: ctx.log,
     genReqId: () => `req_${randomBase62(20)}`,
-    requestIdLogLabel: 'request_id',
+    logController: new LogController({ requestIdLogLabel: 'request_id' }),
     trustProxy: options.trustedProxies.length > 0 ? options.trustedProxies : false,
     bodyLimit: 64 * 1024,
     forceCloseConnections: 'idle',

@@ -10,6 +10,7 @@ import { operatorSocket, tryLock } from '../store/embedded-lock.js';
 import type { Config } from './config.js';
 import { startOperatorSocket } from './operator-socket.js';
 import { openRuntime, StartupRefusal, type Runtime } from './runtime.js';
+import { startWorkers } from './workers.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -46,6 +47,7 @@ export async function serve(config: Config, log: Logger, clock: Clock = systemCl
     });
     await app.listen({ port: config.port, host: config.host });
     if (!config.databaseUrl) operator = await startOperatorSocket(runtime.ctx, operatorSocket(config.dataDir));
+    const workers = startWorkers(runtime.ctx);
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = `${config.tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -58,6 +60,7 @@ export async function serve(config: Config, log: Logger, clock: Clock = systemCl
         log.info('shutting down: no new connections, finishing requests in flight');
         await new Promise<void>((resolve) => (operator ? operator.close(() => resolve()) : resolve()));
         await app.close();
+        await workers.stop();
         await open.close();
         releaseLock?.();
         log.info('shut down cleanly');

@@ -1,6 +1,8 @@
 // Detects anything that looks like a card number (PAN): 13–19 digits, optionally separated by
 // single spaces or dashes, that pass the Luhn check. Used to scrub logs and reject free text.
 
+// Bounded repetition of a single digit with an optional separator: linear, not catastrophic.
+// eslint-disable-next-line security/detect-unsafe-regex
 const CANDIDATE = /\d(?:[ -]?\d){12,18}/g;
 
 export function passesLuhn(digits: string): boolean {

@@ -12,6 +12,8 @@ function migrator(db: AnyDb): Migrator {
     provider: { getMigrations: async () => migrations },
     migrationTableName: 'coffer_migrations',
     migrationLockTableName: 'coffer_migrations_lock',
+    // Domains add migrations independently; a new one need not sort after every applied one.
+    allowUnorderedMigrations: true,
   });
 }
 

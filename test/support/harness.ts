@@ -1,0 +1,130 @@
+// Starts a real Coffer for a test file: the real server on a real socket, on the embedded
+// store (a fresh PGlite directory) or, when COFFER_TEST_DATABASE_URL is set, on PostgreSQL.
+// Tests share the database within a run, so each test makes its own service: isolation by
+// tenant, exactly as production isolates. The clock is frozen and moved by hand.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { ManualClock } from '../../src/platform/clock.js';
+import type { AppContext } from '../../src/platform/context.js';
+import { openStore, type Store } from '../../src/store/database.js';
+import { migrateToLatest } from '../../src/store/migrate.js';
+import { buildServer, type ServerOptions } from '../../src/http/server.js';
+import type { HttpApp } from '../../src/http/types.js';
+import { createLogger } from '../../src/main/logger.js';
+import { createService } from '../../src/services/service.service.js';
+import { createKey, type CreateKeyInput } from '../../src/keys/key.service.js';
+
+export const usingPostgres = (): boolean => Boolean(process.env.COFFER_TEST_DATABASE_URL);
+
+export interface TestCoffer {
+  url: string;
+  app: HttpApp;
+  ctx: AppContext;
+  clock: ManualClock;
+  store: Store;
+  /** Every log line the server wrote, as written (after scrubbing). */
+  logLines: string[];
+  close(): Promise<void>;
+  newService(name?: string): Promise<string>;
+  newKey(serviceId: string, options?: Partial<Omit<CreateKeyInput, 'serviceId'>>): Promise<{ token: string; id: string }>;
+  /** A service with a test key holding the default scopes. */
+  newTenant(options?: Partial<Omit<CreateKeyInput, 'serviceId'>>): Promise<{ serviceId: string; token: string; keyId: string }>;
+  request(method: string, path: string, options?: RequestOptions): Promise<TestResponse>;
+}
+
+export interface RequestOptions {
+  key?: string;
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+export interface TestResponse {
+  status: number;
+  headers: Headers;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests assert on the JSON shape
+  text: string;
+}
+
+export async function startCoffer(options: Partial<ServerOptions> & { clock?: ManualClock; masterKeyFromEnvironment?: boolean } = {}): Promise<TestCoffer> {
+  let dataDir: string | undefined;
+  const store = usingPostgres()
+    ? await openStore({ databaseUrl: process.env.COFFER_TEST_DATABASE_URL, poolSize: 5 })
+    : await openStore({ embeddedDir: (dataDir = mkdtempSync(join(tmpdir(), 'coffer-test-'))) });
+  await migrateToLatest(store.db);
+
+  const logLines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      callback();
+    },
+  });
+  const clock = options.clock ?? new ManualClock(new Date('2026-11-25T12:00:00.000Z'));
+  const ctx: AppContext = {
+    db: store.db,
+    storeKind: store.kind,
+    clock,
+    log: createLogger(process.env.COFFER_TEST_LOG_LEVEL ?? 'info', sink),
+    masterKey: { key: randomBytes(32), fromEnvironment: options.masterKeyFromEnvironment ?? true },
+  };
+  const app = await buildServer(ctx, {
+    baseUrl: options.baseUrl ?? 'http://127.0.0.1',
+    version: 'test',
+    trustedProxies: options.trustedProxies ?? [],
+    tls: options.tls,
+    securityTxt: options.securityTxt ?? { contact: 'mailto:security@example.org', expires: undefined },
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+
+  const coffer: TestCoffer = {
+    url,
+    app,
+    ctx,
+    clock,
+    store,
+    logLines,
+    async close() {
+      await app.close();
+      await store.close();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+    async newService(name = 'Test service') {
+      return (await createService(ctx, { name })).id;
+    },
+    async newKey(serviceId, keyOptions = {}) {
+      const created = await createKey(ctx, { mode: 'test', name: 'test key', createdBy: 'test', ...keyOptions, serviceId });
+      return { token: created.token, id: created.key.id };
+    },
+    async newTenant(keyOptions = {}) {
+      const serviceId = await coffer.newService();
+      const key = await coffer.newKey(serviceId, keyOptions);
+      return { serviceId, token: key.token, keyId: key.id };
+    },
+    async request(method, path, requestOptions = {}) {
+      const headers: Record<string, string> = { ...(requestOptions.headers ?? {}) };
+      if (requestOptions.key !== undefined) headers.authorization = `Bearer ${requestOptions.key}`;
+      let body: string | undefined = requestOptions.rawBody;
+      if (requestOptions.body !== undefined) {
+        body = JSON.stringify(requestOptions.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      const response = await fetch(url + path, { method, headers, ...(body !== undefined ? { body } : {}) });
+      const text = await response.text();
+      let parsed: unknown;
+      try {
+        parsed = text.length > 0 ? JSON.parse(text) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      return { status: response.status, headers: response.headers, body: parsed, text };
+    },
+  };
+  return coffer;
+}
