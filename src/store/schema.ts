@@ -42,11 +42,17 @@ export interface ApiKeysTable {
   version: Generated<number>;
 }
 
-export interface Database {
+export interface FoundationTables {
   services: ServicesTable;
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
 }
+
+/**
+ * Every table. Each domain declares its tables beside its code (e.g. payments/payment.tables.ts)
+ * and joins them here, so one Kysely type covers the whole schema.
+ */
+export type Database = FoundationTables;
 
 export type ServiceRow = Selectable<ServicesTable>;
 export type AccountRow = Selectable<AccountsTable>;
