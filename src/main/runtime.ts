@@ -7,6 +7,7 @@ import type { AppContext } from '../platform/context.js';
 import type { Clock } from '../platform/clock.js';
 import { openStore, type Store } from '../store/database.js';
 import { migrateToLatest } from '../store/migrate.js';
+import { SandboxProcessor } from '../connectors/sandbox/sandbox.processor.js';
 import { countLiveAccounts } from '../services/service.repo.js';
 import { LIVE_NEEDS_MASTER_KEY, LIVE_NEEDS_POSTGRES } from '../services/service.service.js';
 
@@ -34,6 +35,7 @@ export async function openRuntime(config: Config, log: Logger, clock: Clock, emb
       clock,
       log,
       masterKey: { key: master.key, fromEnvironment: config.masterKey.source === 'env' },
+      cardProcessor: new SandboxProcessor(),
     };
     if ((await countLiveAccounts(store.db)) > 0) {
       if (store.kind === 'embedded') throw new StartupRefusal(LIVE_NEEDS_POSTGRES);

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { Database } from '../store/schema.js';
 import type { StoreKind } from '../store/database.js';
+import type { CardProcessor } from '../connectors/connector.js';
 
 export interface AppContext {
   db: Kysely<Database>;
@@ -13,4 +14,6 @@ export interface AppContext {
   clock: Clock;
   log: Logger;
   masterKey: { key: Buffer; fromEnvironment: boolean };
+  /** The card processor (the sandbox until real ones are added). */
+  cardProcessor: CardProcessor;
 }

@@ -14,6 +14,7 @@ import { migrateToLatest } from '../../src/store/migrate.js';
 import { buildServer, type ServerOptions } from '../../src/http/server.js';
 import type { HttpApp } from '../../src/http/types.js';
 import { createLogger } from '../../src/main/logger.js';
+import { SandboxProcessor } from '../../src/connectors/sandbox/sandbox.processor.js';
 import { createService } from '../../src/services/service.service.js';
 import { createKey, type CreateKeyInput } from '../../src/keys/key.service.js';
 
@@ -70,6 +71,7 @@ export async function startCoffer(options: Partial<ServerOptions> & { clock?: Ma
     clock,
     log: createLogger(process.env.COFFER_TEST_LOG_LEVEL ?? 'info', sink),
     masterKey: { key: randomBytes(32), fromEnvironment: options.masterKeyFromEnvironment ?? true },
+    cardProcessor: new SandboxProcessor(),
   };
   const app = await buildServer(ctx, {
     baseUrl: options.baseUrl ?? 'http://127.0.0.1',
