@@ -14,6 +14,8 @@ export interface AppContext {
   clock: Clock;
   log: Logger;
   masterKey: { key: Buffer; fromEnvironment: boolean };
+  /** Where payers and users reach this Coffer, e.g. https://pay.example.org (no trailing slash). */
+  baseUrl: string;
   /** The card processor (the sandbox until real ones are added). */
   cardProcessor: CardProcessor;
 }

@@ -23,7 +23,7 @@ export function prefixedId(prefix: IdPrefix): string {
   return `${prefix}_${govukStyleId()}`;
 }
 
-export type IdPrefix = 'svc' | 'acct' | 'key' | 'req';
+export type IdPrefix = 'svc' | 'acct' | 'key' | 'req' | 'evt';
 
 export function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');

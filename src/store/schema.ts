@@ -42,7 +42,20 @@ export interface ApiKeysTable {
   version: Generated<number>;
 }
 
+export interface DomainEventsTable {
+  seq: Generated<number>;
+  id: string;
+  service_id: string;
+  account_id: string;
+  resource_type: string;
+  resource_id: string;
+  event_type: string;
+  occurred_at: Timestamp;
+  data: ColumnType<Record<string, unknown>, string, string>;
+}
+
 export interface FoundationTables {
+  domain_events: DomainEventsTable;
   services: ServicesTable;
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
@@ -57,3 +70,4 @@ export type Database = FoundationTables;
 export type ServiceRow = Selectable<ServicesTable>;
 export type AccountRow = Selectable<AccountsTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type DomainEventRow = Selectable<DomainEventsTable>;

@@ -72,6 +72,7 @@ export async function startCoffer(options: Partial<ServerOptions> & { clock?: Ma
     log: createLogger(process.env.COFFER_TEST_LOG_LEVEL ?? 'info', sink),
     masterKey: { key: randomBytes(32), fromEnvironment: options.masterKeyFromEnvironment ?? true },
     cardProcessor: new SandboxProcessor(),
+    baseUrl: 'http://127.0.0.1',
   };
   const app = await buildServer(ctx, {
     baseUrl: options.baseUrl ?? 'http://127.0.0.1',
@@ -84,6 +85,8 @@ export async function startCoffer(options: Partial<ServerOptions> & { clock?: Ma
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  // Links Coffer hands out (next_url and the like) must lead back to this very server.
+  if (options.baseUrl === undefined) ctx.baseUrl = url;
 
   const coffer: TestCoffer = {
     url,

@@ -43,5 +43,20 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     );
 
     create index api_keys_by_service on api_keys (service_id, created_at desc);
+
+    -- The outbox: every domain change that others must hear about (webhooks, alerts), written
+    -- in the same transaction as the change. seq gives consumers a total order to follow.
+    create table domain_events (
+      seq bigint generated always as identity primary key,
+      id text not null unique,
+      service_id text not null references services (id),
+      account_id text not null references accounts (id),
+      resource_type text not null,
+      resource_id text not null,
+      event_type text not null,
+      occurred_at timestamptz not null,
+      data jsonb not null default '{}'
+    );
+    create index domain_events_by_resource on domain_events (account_id, resource_type, resource_id, seq);
   `.execute(db);
 }
