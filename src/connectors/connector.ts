@@ -56,6 +56,14 @@ export interface CardProcessor {
   capture(request: { paymentId: string; processorReference: string; amount: number }): Promise<SimpleOutcome>;
   cancel(request: { paymentId: string; processorReference: string }): Promise<SimpleOutcome>;
   refund(request: { refundId: string; paymentId: string; processorReference: string; amount: number }): Promise<SimpleOutcome>;
+  /**
+   * Whether the processor would try this card at all in this mode: test accounts take only the
+   * processor's test cards, live accounts never take them. Lets the payment page refuse early and
+   * say why, before anything is sent. Optional: a processor without it is asked every time.
+   */
+  acceptsCard?(digits: string, mode: 'test' | 'live'): boolean;
+  /** In test mode, what the simulated issuer page may tell the payer (e.g. the sandbox's code). */
+  testChallengeHint?(): string | undefined;
 }
 
 /** The processor could not be reached or did not answer in time: the outcome is unknown. */
