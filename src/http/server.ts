@@ -8,6 +8,7 @@ import type { AppContext } from '../platform/context.js';
 import { randomBase62 } from '../platform/random.js';
 import { accountRoutes } from '../services/account.routes.js';
 import { keyRoutes } from '../keys/key.routes.js';
+import { paymentRoutes } from '../payments/payment.routes.js';
 import { registerAuthentication } from './auth.js';
 import { registerDocs } from './docs.js';
 import { registerErrorHandling } from './error-handler.js';
@@ -65,6 +66,7 @@ export async function buildServer(ctx: AppContext, options: ServerOptions): Prom
   healthRoutes(app, ctx, { securityContact: options.securityTxt.contact, securityExpires: options.securityTxt.expires, baseUrl: options.baseUrl });
   accountRoutes(app);
   keyRoutes(app, ctx);
+  paymentRoutes(app, ctx);
 
   return app;
 }

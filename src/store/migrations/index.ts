@@ -2,7 +2,9 @@
 // package carries them and nothing depends on the working directory.
 import type { Migration } from 'kysely';
 import * as foundation from './0001_foundation.js';
+import * as payments from './0002_payments.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
+  '0002_payments': payments,
 };

@@ -1,0 +1,214 @@
+// SQL for payments and their payer tokens and idempotency keys. Finders name their scope
+// (ByAccountAndId); a state change is compare-and-set on status, and zero rows means the
+// payment was no longer in the state the caller saw.
+import { sql, type Insertable, type Kysely, type Updateable } from 'kysely';
+import type { Database } from '../store/schema.js';
+import type { PaymentAccountSettingsRow, PaymentRow, PaymentsTable } from './payment.tables.js';
+import type { PaymentState } from './payment.machine.js';
+
+type Db = Kysely<Database>;
+
+export async function insertPayment(db: Db, payment: Insertable<PaymentsTable>): Promise<void> {
+  await db.insertInto('payments').values(payment).execute();
+}
+
+export async function findPaymentByAccountAndId(db: Db, accountId: string, id: string): Promise<PaymentRow | undefined> {
+  return db.selectFrom('payments').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+}
+
+/** For the payer's side, which holds a payment id bound to its session and no account. */
+export async function findPaymentById(db: Db, id: string): Promise<PaymentRow | undefined> {
+  return db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function lockPaymentByAccountAndId(db: Db, accountId: string, id: string): Promise<PaymentRow | undefined> {
+  return db.selectFrom('payments').selectAll().where('account_id', '=', accountId).where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export type PaymentChanges = Omit<Updateable<PaymentsTable>, 'id' | 'account_id' | 'service_id' | 'status' | 'version' | 'updated_at' | 'created_at'>;
+
+/** Moves a payment from one state to another; false when it was not in `from` any more. */
+export async function compareAndSetStatus(db: Db, id: string, from: PaymentState, to: PaymentState, at: Date, changes: PaymentChanges = {}): Promise<boolean> {
+  const result = await db
+    .updateTable('payments')
+    .set((eb) => ({ ...changes, status: to, updated_at: at, version: eb('version', '+', 1) }))
+    .where('id', '=', id)
+    .where('status', '=', from)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function addRefundedAmount(db: Db, id: string, delta: number): Promise<void> {
+  await db
+    .updateTable('payments')
+    .set((eb) => ({ refunded_amount: eb('refunded_amount', '+', delta) }))
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function findSettings(db: Db, accountId: string): Promise<PaymentAccountSettingsRow | undefined> {
+  return db.selectFrom('payment_account_settings').selectAll().where('account_id', '=', accountId).executeTakeFirst();
+}
+
+export async function upsertSettings(db: Db, settings: PaymentAccountSettingsRow): Promise<void> {
+  await db
+    .insertInto('payment_account_settings')
+    .values(settings)
+    .onConflict((oc) => oc.column('account_id').doUpdateSet(settings))
+    .execute();
+}
+
+export async function findServiceName(db: Db, serviceId: string): Promise<string | undefined> {
+  const row = await db.selectFrom('services').select('name').where('id', '=', serviceId).executeTakeFirst();
+  return row?.name;
+}
+
+// ---- payer tokens
+
+export async function insertToken(db: Db, token: { tokenHash: string; paymentId: string; accountId: string; at: Date }): Promise<void> {
+  await db
+    .insertInto('payment_tokens')
+    .values({ token_hash: token.tokenHash, payment_id: token.paymentId, account_id: token.accountId, created_at: token.at, used_at: null })
+    .execute();
+}
+
+/** Marks an unused token used; returns its payment when this call was the one that used it. */
+export async function markTokenUsed(db: Db, tokenHash: string, at: Date): Promise<string | undefined> {
+  const row = await db
+    .updateTable('payment_tokens')
+    .set({ used_at: at })
+    .where('token_hash', '=', tokenHash)
+    .where('used_at', 'is', null)
+    .returning('payment_id')
+    .executeTakeFirst();
+  return row?.payment_id;
+}
+
+export async function findToken(db: Db, tokenHash: string): Promise<{ payment_id: string; used_at: Date | null } | undefined> {
+  return db.selectFrom('payment_tokens').select(['payment_id', 'used_at']).where('token_hash', '=', tokenHash).executeTakeFirst();
+}
+
+export async function deleteTokensCreatedBefore(db: Db, before: Date, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom('payment_tokens')
+    .where('token_hash', 'in', (eb) => eb.selectFrom('payment_tokens').select('token_hash').where('created_at', '<', before).limit(limit))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+// ---- idempotency keys
+
+export async function claimIdempotencyKey(
+  db: Db,
+  key: { accountId: string; key: string; requestHash: string; paymentId: string; at: Date; expiredBefore: Date },
+): Promise<boolean> {
+  await db
+    .deleteFrom('payment_idempotency_keys')
+    .where('account_id', '=', key.accountId)
+    .where('idempotency_key', '=', key.key)
+    .where('created_at', '<', key.expiredBefore)
+    .execute();
+  const result = await db
+    .insertInto('payment_idempotency_keys')
+    .values({ account_id: key.accountId, idempotency_key: key.key, request_hash: key.requestHash, payment_id: key.paymentId, created_at: key.at })
+    .onConflict((oc) => oc.columns(['account_id', 'idempotency_key']).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+}
+
+export async function findIdempotencyKey(db: Db, accountId: string, key: string, notBefore: Date): Promise<{ request_hash: string; payment_id: string } | undefined> {
+  return db
+    .selectFrom('payment_idempotency_keys')
+    .select(['request_hash', 'payment_id'])
+    .where('account_id', '=', accountId)
+    .where('idempotency_key', '=', key)
+    .where('created_at', '>=', notBefore)
+    .executeTakeFirst();
+}
+
+export async function deleteIdempotencyKeysBefore(db: Db, before: Date, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom('payment_idempotency_keys')
+    .where(sql<boolean>`(account_id, idempotency_key) in (select account_id, idempotency_key from payment_idempotency_keys where created_at < ${before} limit ${limit})`)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+// ---- search
+
+export interface PaymentSearch {
+  accountId: string;
+  reference?: string | undefined;
+  emailIndex?: string | undefined;
+  cardholderNameIndex?: string | undefined;
+  states?: PaymentState[] | undefined;
+  cardBrand?: string | undefined;
+  fromDate?: Date | undefined;
+  toDate?: Date | undefined;
+  firstDigits?: string | undefined;
+  lastDigits?: string | undefined;
+  agreementId?: string | undefined;
+  capturedFrom?: Date | undefined;
+  capturedTo?: Date | undefined;
+}
+
+function searchQuery(db: Db, search: PaymentSearch) {
+  let query = db.selectFrom('payments').where('account_id', '=', search.accountId);
+  if (search.reference !== undefined) query = query.where(sql<string>`lower(reference)`, '=', search.reference.toLowerCase());
+  if (search.emailIndex !== undefined) query = query.where('email_index', '=', search.emailIndex);
+  if (search.cardholderNameIndex !== undefined) query = query.where('cardholder_name_index', '=', search.cardholderNameIndex);
+  if (search.states !== undefined) query = query.where('status', 'in', search.states);
+  if (search.cardBrand !== undefined) query = query.where('card_brand', '=', search.cardBrand);
+  if (search.fromDate !== undefined) query = query.where('created_at', '>=', search.fromDate);
+  if (search.toDate !== undefined) query = query.where('created_at', '<', search.toDate);
+  if (search.firstDigits !== undefined) query = query.where('card_first_digits', '=', search.firstDigits);
+  if (search.lastDigits !== undefined) query = query.where('card_last_digits', '=', search.lastDigits);
+  if (search.agreementId !== undefined) query = query.where('agreement_id', '=', search.agreementId);
+  if (search.capturedFrom !== undefined) query = query.where('captured_at', '>=', search.capturedFrom);
+  if (search.capturedTo !== undefined) query = query.where('captured_at', '<', search.capturedTo);
+  return query;
+}
+
+export async function searchPayments(db: Db, search: PaymentSearch, page: { offset: number; limit: number }): Promise<{ total: number; rows: PaymentRow[] }> {
+  const countRow = await searchQuery(db, search).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const total = Number(countRow.n);
+  if (total === 0 || page.offset >= total) return { total, rows: [] };
+  const rows = await searchQuery(db, search).selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').offset(page.offset).limit(page.limit).execute();
+  return { total, rows };
+}
+
+// ---- workers
+
+/** Locks a batch of payments in the given states created before the cut-off, skipping rows other nodes hold. */
+export async function lockExpirable(db: Db, state: PaymentState, createdBefore: Date, limit: number): Promise<PaymentRow[]> {
+  return db
+    .selectFrom('payments')
+    .selectAll()
+    .where('status', '=', state)
+    .where('created_at', '<', createdBefore)
+    .orderBy('created_at')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .execute();
+}
+
+/** Locks in-flight payments not touched since the cut-off. */
+export async function lockStuck(db: Db, states: readonly PaymentState[], updatedBefore: Date, limit: number): Promise<PaymentRow[]> {
+  return db
+    .selectFrom('payments')
+    .selectAll()
+    .where('status', 'in', [...states])
+    .where('updated_at', '<', updatedBefore)
+    .orderBy('updated_at')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .execute();
+}
+
+/** Pushes updated_at forward so other sweepers leave a row alone while this node retries it. */
+export async function touchInFlight(db: Db, id: string, state: PaymentState, at: Date): Promise<boolean> {
+  const result = await db.updateTable('payments').set({ updated_at: at }).where('id', '=', id).where('status', '=', state).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
