@@ -9,6 +9,7 @@ import { randomBase62 } from '../platform/random.js';
 import { accountRoutes } from '../services/account.routes.js';
 import { keyRoutes } from '../keys/key.routes.js';
 import { paymentRoutes } from '../payments/payment.routes.js';
+import { refundRoutes } from '../refunds/refund.routes.js';
 import { registerAuthentication } from './auth.js';
 import { registerDocs } from './docs.js';
 import { registerErrorHandling } from './error-handler.js';
@@ -67,6 +68,7 @@ export async function buildServer(ctx: AppContext, options: ServerOptions): Prom
   accountRoutes(app);
   keyRoutes(app, ctx);
   paymentRoutes(app, ctx);
+  refundRoutes(app, ctx);
 
   return app;
 }

@@ -2,9 +2,10 @@
 // itself, with jitter so many nodes do not wake in step. Stopping waits for runs in progress.
 import type { AppContext } from '../platform/context.js';
 import type { Worker } from '../platform/worker.js';
+import { paymentWorkers } from '../payments/payment.workers.js';
 
 /** Every worker Coffer runs. Domains add theirs here. */
-export const allWorkers: Worker[] = [];
+export const allWorkers: Worker[] = [...paymentWorkers];
 
 export interface RunningWorkers {
   stop(): Promise<void>;
