@@ -8,6 +8,7 @@ import type { AppContext } from '../platform/context.js';
 import { randomBase62 } from '../platform/random.js';
 import { accountRoutes } from '../services/account.routes.js';
 import { keyRoutes } from '../keys/key.routes.js';
+import { webhookRoutes } from '../webhooks/webhook.routes.js';
 import { paymentRoutes } from '../payments/payment.routes.js';
 import { refundRoutes } from '../refunds/refund.routes.js';
 import { registerAuthentication } from './auth.js';
@@ -67,6 +68,7 @@ export async function buildServer(ctx: AppContext, options: ServerOptions): Prom
   healthRoutes(app, ctx, { securityContact: options.securityTxt.contact, securityExpires: options.securityTxt.expires, baseUrl: options.baseUrl });
   accountRoutes(app);
   keyRoutes(app, ctx);
+  webhookRoutes(app, ctx);
   paymentRoutes(app, ctx);
   refundRoutes(app, ctx);
 

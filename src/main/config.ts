@@ -6,6 +6,8 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { MASTER_KEY_BYTES } from '../platform/encryption.js';
 import { parseCidr } from '../platform/networks.js';
+import { parseDuration } from '../platform/duration.js';
+import { parseNetworkExceptions } from '../webhooks/address-guard.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const YEAR_MS = 365 * 86_400_000;
@@ -32,6 +34,8 @@ const envSchema = z.object({
   COFFER_TRUSTED_PROXIES: optionalText,
   COFFER_SECURITY_CONTACT: z.string().default('mailto:security@coffer.invalid'),
   COFFER_SECURITY_TXT_EXPIRES: optionalText,
+  COFFER_WEBHOOKS_TIMEOUT: optionalText,
+  COFFER_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: optionalText,
 });
 
 export interface Config {
@@ -45,6 +49,8 @@ export interface Config {
   tls: { certFile: string; keyFile: string; minVersion: 'TLSv1.2' | 'TLSv1.3' } | undefined;
   trustedProxies: string[];
   securityTxt: { contact: string; expires: Date | undefined };
+  /** Webhook delivery: attempt deadline, and ranges test endpoints may reach (never live ones). */
+  webhooks: { timeoutMs: number; allowPrivateNetworks: string[] };
 }
 
 /** The master key as configured: given in the environment, or to be taken from the data dir. */
@@ -95,6 +101,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
     problems.push('COFFER_SECURITY_CONTACT: must be a mailto:, https:// or tel: URI');
   }
 
+  const webhookTimeoutMs = e.COFFER_WEBHOOKS_TIMEOUT === undefined ? 10_000 : parseDuration(e.COFFER_WEBHOOKS_TIMEOUT);
+  if (webhookTimeoutMs === undefined || webhookTimeoutMs < 1000 || webhookTimeoutMs > 60_000) {
+    problems.push('COFFER_WEBHOOKS_TIMEOUT: must be between 1s and 60s, e.g. 10s');
+  }
+  const allowPrivateNetworks = (e.COFFER_WEBHOOKS_ALLOW_PRIVATE_NETWORKS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const item of parseNetworkExceptions(allowPrivateNetworks).problems) {
+    problems.push(`COFFER_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: "${item}" is neither a range name (loopback, private, linkLocal, uniqueLocal, carrierGradeNat) nor a CIDR`);
+  }
+
   if (problems.length > 0) return { ok: false, problems };
   const scheme = tls ? 'https' : 'http';
   return {
@@ -110,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       tls,
       trustedProxies,
       securityTxt: { contact: e.COFFER_SECURITY_CONTACT, expires },
+      webhooks: { timeoutMs: webhookTimeoutMs ?? 10_000, allowPrivateNetworks },
     },
   };
 }

@@ -18,4 +18,18 @@ export interface AppContext {
   baseUrl: string;
   /** The card processor (the sandbox until real ones are added). */
   cardProcessor: CardProcessor;
+  /** Webhook delivery settings; defaults apply where absent (see webhooks/settings.ts). */
+  webhooks?: Partial<WebhookSettings>;
+}
+
+export interface WebhookSettings {
+  /** One deadline for a delivery attempt: connect, response and reading its start (default 10 s). */
+  timeoutMs: number;
+  /**
+   * Ranges that test-mode endpoints may reach despite the SSRF guard: range names (loopback,
+   * private, linkLocal, uniqueLocal, carrierGradeNat) or CIDRs. Never applies to live endpoints.
+   */
+  allowPrivateNetworks: string[];
+  /** Resolves webhook host names; the system resolver unless replaced (tests use a stub resolver). */
+  resolveHost: (hostname: string) => Promise<{ address: string; family: 4 | 6 }[]>;
 }

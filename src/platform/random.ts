@@ -23,7 +23,9 @@ export function prefixedId(prefix: IdPrefix): string {
   return `${prefix}_${govukStyleId()}`;
 }
 
-export type IdPrefix = 'svc' | 'acct' | 'key' | 'req' | 'evt';
+export type IdPrefix = 'svc' | 'acct' | 'key' | 'req' | 'evt' | WebhookIdPrefix;
+/** Webhook endpoints, their signing secrets, delivery attempts. */
+export type WebhookIdPrefix = 'wh' | 'whs' | 'wha';
 
 export function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');

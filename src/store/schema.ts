@@ -1,5 +1,6 @@
 // The database as Kysely sees it: one interface per table, kept in step with migrations/.
 import type { ColumnType, Generated, Selectable } from 'kysely';
+import type { WebhookTables } from '../webhooks/webhook.tables.js';
 import type { PaymentTables } from '../payments/payment.tables.js';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -66,7 +67,7 @@ export interface FoundationTables {
  * Every table. Each domain declares its tables beside its code (e.g. payments/payment.tables.ts)
  * and joins them here, so one Kysely type covers the whole schema.
  */
-export type Database = FoundationTables & PaymentTables;
+export type Database = FoundationTables & PaymentTables & WebhookTables;
 
 export type ServiceRow = Selectable<ServicesTable>;
 export type AccountRow = Selectable<AccountsTable>;

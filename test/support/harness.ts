@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { ManualClock } from '../../src/platform/clock.js';
-import type { AppContext } from '../../src/platform/context.js';
+import type { AppContext, WebhookSettings } from '../../src/platform/context.js';
 import { openStore, type Store } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
 import { buildServer, type ServerOptions } from '../../src/http/server.js';
@@ -50,7 +50,9 @@ export interface TestResponse {
   text: string;
 }
 
-export async function startCoffer(options: Partial<ServerOptions> & { clock?: ManualClock; masterKeyFromEnvironment?: boolean } = {}): Promise<TestCoffer> {
+export async function startCoffer(
+  options: Partial<ServerOptions> & { clock?: ManualClock; masterKeyFromEnvironment?: boolean; webhooks?: Partial<WebhookSettings> } = {},
+): Promise<TestCoffer> {
   let dataDir: string | undefined;
   const store = usingPostgres()
     ? await openStore({ databaseUrl: process.env.COFFER_TEST_DATABASE_URL, poolSize: 5 })
@@ -73,6 +75,8 @@ export async function startCoffer(options: Partial<ServerOptions> & { clock?: Ma
     masterKey: { key: randomBytes(32), fromEnvironment: options.masterKeyFromEnvironment ?? true },
     cardProcessor: new SandboxProcessor(),
     baseUrl: 'http://127.0.0.1',
+    // Test receivers listen on loopback; only test-mode endpoints may use the exception.
+    webhooks: { allowPrivateNetworks: ['loopback'], ...options.webhooks },
   };
   const app = await buildServer(ctx, {
     baseUrl: options.baseUrl ?? 'http://127.0.0.1',

@@ -2,9 +2,11 @@
 // package carries them and nothing depends on the working directory.
 import type { Migration } from 'kysely';
 import * as foundation from './0001_foundation.js';
+import * as webhooks from './0004_webhooks.js';
 import * as payments from './0002_payments.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
   '0002_payments': payments,
+  '0004_webhooks': webhooks,
 };
