@@ -206,6 +206,39 @@ key
     console.error(`Created ${rolled.key.id}; ${keyId} stops working at ${rolled.previous.expires_at}. Store the new key now.`);
   });
 
+const user = program.command('user').description('console users');
+user
+  .command('invite')
+  .description('invite someone to a service’s console; prints the single-use link (valid 24 hours) on stdout')
+  .requiredOption('--email <email>', 'their email address')
+  .requiredOption('--service <id>', 'service id')
+  .addOption(new Option('--role <role>', 'their role in the service').choices(['administrator', 'view-and-refund', 'view-only', 'developer']).makeOptionMandatory())
+  .action(async (opts: { email: string; service: string; role: string }) => {
+    const invite = (await operate('user.invite', { email: opts.email, serviceId: opts.service, role: opts.role })) as { link: string; expiresAt: string };
+    console.log(invite.link);
+    console.error(`Invitation for ${opts.email} as ${opts.role}; the link works once, until ${invite.expiresAt}. Send it to them yourself.`);
+  });
+user
+  .command('disable')
+  .description('leaver: disable a console account, end its sessions and revoke the API keys it created')
+  .requiredOption('--email <email>', 'their email address')
+  .option('--revoke-key <keyId>', 'a key to revoke (repeat for each; must match the keys listed)', collect)
+  .option('--reason <text>', 'why (kept with the account)')
+  .action(async (opts: { email: string; revokeKey?: string[]; reason?: string }) => {
+    const preview = (await operate('user.leaver-preview', { email: opts.email })) as { found: boolean; keys: { id: string; name: string; display: string; service_id: string }[] };
+    if (!preview.found) throw new InvalidArgumentError(`no console user ${opts.email}`);
+    const listed = preview.keys.map((k) => k.id).sort();
+    const given = [...new Set(opts.revokeKey ?? [])].sort();
+    if (listed.join(',') !== given.join(',')) {
+      console.error(preview.keys.length === 0 ? 'They created no working API keys.' : 'These working API keys were created by them and will be revoked:');
+      if (preview.keys.length > 0) console.error(table(preview.keys.map((k) => ({ id: k.id, name: k.name, key: k.display, service: k.service_id }))));
+      console.error(`Run again with ${preview.keys.length === 0 ? 'no --revoke-key' : preview.keys.map((k) => `--revoke-key ${k.id}`).join(' ')} to confirm.`);
+      process.exit(1);
+    }
+    const done = (await operate('user.disable', { email: opts.email, confirmedKeyIds: given, reason: opts.reason })) as { revokedKeyIds: string[]; endedSessions: number };
+    console.error(`Disabled ${opts.email}: ${done.endedSessions} session(s) ended, ${done.revokedKeyIds.length} key(s) revoked.`);
+  });
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CofferError) {
     console.error(`Error: ${err.message}${err.field ? ` (${err.field})` : ''}`);

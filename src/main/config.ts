@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { MASTER_KEY_BYTES } from '../platform/encryption.js';
 import { parseCidr } from '../platform/networks.js';
+import type { ConsolePolicy } from '../platform/context.js';
 import { parseDuration } from '../platform/duration.js';
 import { parseNetworkExceptions } from '../webhooks/address-guard.js';
 
@@ -34,6 +35,9 @@ const envSchema = z.object({
   COFFER_TRUSTED_PROXIES: optionalText,
   COFFER_SECURITY_CONTACT: z.string().default('mailto:security@coffer.invalid'),
   COFFER_SECURITY_TXT_EXPIRES: optionalText,
+  COFFER_CONSOLE_IDLE_TIMEOUT: z.string().default('15m'),
+  COFFER_CONSOLE_SESSION_LIFETIME: z.string().default('12h'),
+  COFFER_CONSOLE_DISABLE_INACTIVE_AFTER: z.string().default('90d'),
   COFFER_WEBHOOKS_TIMEOUT: optionalText,
   COFFER_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: optionalText,
 });
@@ -49,6 +53,8 @@ export interface Config {
   tls: { certFile: string; keyFile: string; minVersion: 'TLSv1.2' | 'TLSv1.3' } | undefined;
   trustedProxies: string[];
   securityTxt: { contact: string; expires: Date | undefined };
+  /** Console sessions and accounts: idle timeout, absolute lifetime, inactivity before disabling. */
+  console: ConsolePolicy;
   /** Webhook delivery: attempt deadline, and ranges test endpoints may reach (never live ones). */
   webhooks: { timeoutMs: number; allowPrivateNetworks: string[] };
 }
@@ -110,6 +116,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
     problems.push(`COFFER_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: "${item}" is neither a range name (loopback, private, linkLocal, uniqueLocal, carrierGradeNat) nor a CIDR`);
   }
 
+  // PCI DSS 8.2.8 caps the idle timeout at 15 minutes and 8.2.6 inactivity at 90 days.
+  const idleTimeoutMs = parseDuration(e.COFFER_CONSOLE_IDLE_TIMEOUT);
+  if (idleTimeoutMs === undefined || idleTimeoutMs < 1000 || idleTimeoutMs > 15 * 60_000) {
+    problems.push('COFFER_CONSOLE_IDLE_TIMEOUT: must be between 1s and 15m, e.g. 15m');
+  }
+  const absoluteLifetimeMs = parseDuration(e.COFFER_CONSOLE_SESSION_LIFETIME);
+  if (absoluteLifetimeMs === undefined || absoluteLifetimeMs < 60_000 || absoluteLifetimeMs > 24 * 3_600_000) {
+    problems.push('COFFER_CONSOLE_SESSION_LIFETIME: must be between 1m and 24h, e.g. 12h');
+  }
+  const inactiveDisableAfterMs = parseDuration(e.COFFER_CONSOLE_DISABLE_INACTIVE_AFTER);
+  if (inactiveDisableAfterMs === undefined || inactiveDisableAfterMs > 90 * 86_400_000) {
+    problems.push('COFFER_CONSOLE_DISABLE_INACTIVE_AFTER: must be at most 90d (or 0 to turn it off), e.g. 90d');
+  }
+
   if (problems.length > 0) return { ok: false, problems };
   const scheme = tls ? 'https' : 'http';
   return {
@@ -125,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       tls,
       trustedProxies,
       securityTxt: { contact: e.COFFER_SECURITY_CONTACT, expires },
+      console: { idleTimeoutMs: idleTimeoutMs ?? 0, absoluteLifetimeMs: absoluteLifetimeMs ?? 0, inactiveDisableAfterMs: inactiveDisableAfterMs ?? 0 },
       webhooks: { timeoutMs: webhookTimeoutMs ?? 10_000, allowPrivateNetworks },
     },
   };

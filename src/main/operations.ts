@@ -5,6 +5,9 @@ import type { AppContext } from '../platform/context.js';
 import { pendingMigrations, migrateToLatest } from '../store/migrate.js';
 import * as services from '../services/service.service.js';
 import * as keys from '../keys/key.service.js';
+import { createInvite } from '../console/identity/invite.service.js';
+import { disableUser, previewDisable } from '../console/access/leaver.service.js';
+import { findUserByEmail } from '../console/identity/user.repo.js';
 import type { AccountMode } from '../store/schema.js';
 
 type Args = Record<string, unknown>;
@@ -37,6 +40,21 @@ export const operations: Record<string, Operation> = {
   'key.list': (ctx, args) => keys.listKeysForService(ctx, text(args, 'serviceId')),
   'key.revoke': (ctx, args, actor) => keys.revokeKey(ctx, text(args, 'keyId'), { by: actor, reason: optionalText(args, 'reason') }),
   'key.roll': (ctx, args, actor) => keys.rollKey(ctx, text(args, 'keyId'), { overlapMs: optionalNumber(args, 'overlapMs') ?? 0, by: actor }),
+  'user.invite': async (ctx, args, actor) => {
+    const invite = await createInvite(ctx, { email: text(args, 'email'), serviceId: text(args, 'serviceId'), role: text(args, 'role'), createdBy: actor });
+    return { link: invite.link, expiresAt: invite.expiresAt, email: invite.email, role: invite.role };
+  },
+  'user.leaver-preview': async (ctx, args) => {
+    const user = await findUserByEmail(ctx.db, text(args, 'email'));
+    if (!user) return { found: false, keys: [] };
+    const preview = await previewDisable(ctx, user.id);
+    return { found: true, userId: user.id, status: user.status, keys: preview.keys };
+  },
+  'user.disable': async (ctx, args, actor) => {
+    const user = await findUserByEmail(ctx.db, text(args, 'email'));
+    if (!user) throw new TypeError('no console user with that email');
+    return disableUser(ctx, user.id, { by: actor, reason: optionalText(args, 'reason') ?? 'disabled by an operator', confirmedKeyIds: list(args, 'confirmedKeyIds') });
+  },
 };
 
 export async function runOperation(ctx: AppContext, name: string, args: Args, actor: string): Promise<unknown> {

@@ -37,6 +37,7 @@ export async function openRuntime(config: Config, log: Logger, clock: Clock, emb
       masterKey: { key: master.key, fromEnvironment: config.masterKey.source === 'env' },
       cardProcessor: new SandboxProcessor(),
       baseUrl: config.baseUrl,
+      console: config.console,
       webhooks: config.webhooks,
     };
     if ((await countLiveAccounts(store.db)) > 0) {

@@ -18,6 +18,8 @@ export interface AppContext {
   baseUrl: string;
   /** The card processor (the sandbox until real ones are added). */
   cardProcessor: CardProcessor;
+  /** Console session and account policy; defaults apply where absent (see console/settings.ts). */
+  console?: Partial<ConsolePolicy>;
   /** Webhook delivery settings; defaults apply where absent (see webhooks/settings.ts). */
   webhooks?: Partial<WebhookSettings>;
 }
@@ -32,4 +34,13 @@ export interface WebhookSettings {
   allowPrivateNetworks: string[];
   /** Resolves webhook host names; the system resolver unless replaced (tests use a stub resolver). */
   resolveHost: (hostname: string) => Promise<{ address: string; family: 4 | 6 }[]>;
+}
+
+export interface ConsolePolicy {
+  /** A console session ends after this long without a request (PCI DSS 8.2.8: at most 15 minutes). */
+  idleTimeoutMs: number;
+  /** A console session ends this long after sign-in, however active. */
+  absoluteLifetimeMs: number;
+  /** Users who have not signed in for this long are disabled (PCI DSS 8.2.6: at most 90 days); 0 turns it off. */
+  inactiveDisableAfterMs: number;
 }

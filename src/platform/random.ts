@@ -23,7 +23,9 @@ export function prefixedId(prefix: IdPrefix): string {
   return `${prefix}_${govukStyleId()}`;
 }
 
-export type IdPrefix = 'svc' | 'acct' | 'key' | 'req' | 'evt' | WebhookIdPrefix;
+export type IdPrefix = 'svc' | 'acct' | 'key' | 'req' | 'evt' | WebhookIdPrefix | ConsoleIdPrefix;
+/** The console's objects: users, invites, sessions, passkeys, devices, identity providers, sign-in flows, access reviews. */
+export type ConsoleIdPrefix = 'usr' | 'inv' | 'ses' | 'pkey' | 'dev' | 'idp' | 'flow' | 'arev';
 /** Webhook endpoints, their signing secrets, delivery attempts. */
 export type WebhookIdPrefix = 'wh' | 'whs' | 'wha';
 

@@ -2,11 +2,13 @@
 // package carries them and nothing depends on the working directory.
 import type { Migration } from 'kysely';
 import * as foundation from './0001_foundation.js';
+import * as console from './0005_console.js';
 import * as webhooks from './0004_webhooks.js';
 import * as payments from './0002_payments.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
+  '0005_console': console,
   '0002_payments': payments,
   '0004_webhooks': webhooks,
 };
