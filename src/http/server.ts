@@ -11,6 +11,7 @@ import { keyRoutes } from '../keys/key.routes.js';
 import { webhookRoutes } from '../webhooks/webhook.routes.js';
 import { paymentRoutes } from '../payments/payment.routes.js';
 import { refundRoutes } from '../refunds/refund.routes.js';
+import { registerPaymentPages } from '../hosted/hosted.pages.js';
 import { registerAuthentication } from './auth.js';
 import { registerDocs } from './docs.js';
 import { registerErrorHandling } from './error-handler.js';
@@ -71,6 +72,7 @@ export async function buildServer(ctx: AppContext, options: ServerOptions): Prom
   webhookRoutes(app, ctx);
   paymentRoutes(app, ctx);
   refundRoutes(app, ctx);
+  await registerPaymentPages(app, ctx);
 
   return app;
 }

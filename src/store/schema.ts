@@ -3,6 +3,8 @@ import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { ConsoleTables } from '../console/console.tables.js';
 import type { WebhookTables } from '../webhooks/webhook.tables.js';
 import type { PaymentTables } from '../payments/payment.tables.js';
+import type { HostedTables } from '../hosted/hosted.tables.js';
+import type { WebTables } from '../web/web.tables.js';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
@@ -68,7 +70,7 @@ export interface FoundationTables {
  * Every table. Each domain declares its tables beside its code (e.g. payments/payment.tables.ts)
  * and joins them here, so one Kysely type covers the whole schema.
  */
-export type Database = FoundationTables & PaymentTables & WebhookTables & ConsoleTables;
+export type Database = FoundationTables & PaymentTables & WebTables & HostedTables & WebhookTables & ConsoleTables;
 
 export type ServiceRow = Selectable<ServicesTable>;
 export type AccountRow = Selectable<AccountsTable>;

@@ -5,10 +5,12 @@ import * as foundation from './0001_foundation.js';
 import * as console from './0005_console.js';
 import * as webhooks from './0004_webhooks.js';
 import * as payments from './0002_payments.js';
+import * as hosted from './0003_hosted.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
   '0005_console': console,
   '0002_payments': payments,
+  '0003_hosted': hosted,
   '0004_webhooks': webhooks,
 };
