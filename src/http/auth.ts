@@ -6,11 +6,14 @@ import type { AppContext } from '../platform/context.js';
 import { cofferError } from '../platform/errors.js';
 import { verifyKey } from '../keys/key.verifier.js';
 import { grants } from '../keys/scopes.js';
+import { metricsFor } from '../metrics/metrics.js';
+import { networkAllows } from '../network/network.service.js';
 
 const BEARER = /^Bearer ([^\s]+)$/;
 
 export function registerAuthentication(app: FastifyInstance, ctx: AppContext): void {
   app.decorateRequest('principal', undefined);
+  const verifications = metricsFor(ctx).keyVerifications;
   app.addHook('onRequest', async (request) => {
     if (request.is404) return;
     const auth = request.routeOptions.config.auth;
@@ -21,16 +24,30 @@ export function registerAuthentication(app: FastifyInstance, ctx: AppContext): v
     // eslint-disable-next-line security/detect-possible-timing-attacks -- presence check; the key is compared by hash lookup
     if (token === undefined) {
       request.log.info({ auth: 'MISSING' }, 'request refused: no API key');
+      verifications.inc({ outcome: 'MISSING' });
+      request.authOutcome = { code: 'MISSING' };
       throw cofferError('C0401');
     }
     const outcome = await verifyKey(ctx, token, request.ip);
     if (!outcome.valid) {
-      request.log.info({ auth: outcome.code, keyId: 'key' in outcome ? outcome.key.keyId : undefined }, 'request refused: API key');
+      verifications.inc({ outcome: outcome.code });
+      const refused = 'key' in outcome ? outcome.key : 'keyId' in outcome ? outcome : undefined;
+      request.log.info({ auth: outcome.code, keyId: refused?.keyId }, 'request refused: API key');
+      request.authOutcome = { code: outcome.code, keyId: refused?.keyId, serviceId: refused?.serviceId, accountId: refused?.accountId };
       throw outcome.code === 'IP_NOT_ALLOWED' ? cofferError('C0404') : cofferError('C0401');
     }
+    // The account's own API allow-list, on top of the key's ranges (issue 7).
+    if (!(await networkAllows(ctx, outcome.key.accountId, 'api', request.ip))) {
+      request.log.info({ auth: 'ACCOUNT_IP_NOT_ALLOWED', keyId: outcome.key.keyId }, 'request refused: network');
+      verifications.inc({ outcome: 'ACCOUNT_IP_NOT_ALLOWED' });
+      request.authOutcome = { code: 'ACCOUNT_IP_NOT_ALLOWED', keyId: outcome.key.keyId, serviceId: outcome.key.serviceId, accountId: outcome.key.accountId };
+      throw cofferError('C0404');
+    }
+    verifications.inc({ outcome: 'VALID' });
     request.principal = outcome.key;
     if (typeof auth === 'object' && !grants(outcome.key.scopes, auth.scope)) {
       request.log.info({ auth: 'MISSING_SCOPE', keyId: outcome.key.keyId, scope: auth.scope }, 'request refused: scope');
+      request.authOutcome = { code: 'MISSING_SCOPE', keyId: outcome.key.keyId };
       throw cofferError('C0403', [auth.scope]);
     }
   });

@@ -8,6 +8,9 @@ import type { AppContext } from '../platform/context.js';
 import { randomBase62 } from '../platform/random.js';
 import { accountRoutes } from '../services/account.routes.js';
 import { keyRoutes } from '../keys/key.routes.js';
+import { auditRoutes } from '../audit/audit.routes.js';
+import { registerAuditHooks } from '../audit/audit.http.js';
+import { metricsRoutes, registerRequestMetrics } from '../metrics/metrics.routes.js';
 import { webhookRoutes } from '../webhooks/webhook.routes.js';
 import { paymentRoutes } from '../payments/payment.routes.js';
 import { refundRoutes } from '../refunds/refund.routes.js';
@@ -35,6 +38,10 @@ export interface ServerOptions {
   trustedProxies: string[];
   tls?: { certFile: string; keyFile: string; minVersion: 'TLSv1.2' | 'TLSv1.3' } | undefined;
   securityTxt: { contact: string; expires: Date | undefined };
+  /** Bearer token for GET /metrics; without one, /metrics does not exist. */
+  metricsToken?: string | undefined;
+  /** Benchmarks only (bench/audit.bench.ts): leave request entries out to measure their cost. Not configurable. */
+  auditRequests?: boolean | undefined;
 }
 
 export async function buildServer(ctx: AppContext, options: ServerOptions): Promise<HttpApp> {
@@ -63,12 +70,17 @@ export async function buildServer(ctx: AppContext, options: ServerOptions): Prom
 
   registerSecurityHeaders(app, { hsts: options.tls !== undefined || options.baseUrl.startsWith('https://') });
   registerErrorHandling(app);
+  // Before authentication: the key check runs inside the request's audit origin.
+  registerAuditHooks(app, ctx, { recordRequests: options.auditRequests ?? true });
+  registerRequestMetrics(app, ctx);
   registerAuthentication(app, ctx);
   await registerDocs(app, { baseUrl: options.baseUrl, version: options.version });
 
   healthRoutes(app, ctx, { securityContact: options.securityTxt.contact, securityExpires: options.securityTxt.expires, baseUrl: options.baseUrl });
   accountRoutes(app);
   keyRoutes(app, ctx);
+  auditRoutes(app, ctx);
+  metricsRoutes(app, ctx, { token: options.metricsToken });
   webhookRoutes(app, ctx);
   paymentRoutes(app, ctx);
   refundRoutes(app, ctx);

@@ -13,6 +13,7 @@ import { displayParts, generateKeyToken } from './key.format.js';
 import * as repo from './key.repo.js';
 import { DEFAULT_SCOPES, expandScope, type Scope } from './scopes.js';
 import { keyCache } from './key.verifier.js';
+import { recordAudit } from '../audit/audit.service.js';
 
 const MAX_LIFETIME_MS = 5 * 365 * 86_400_000;
 const MAX_ALLOWED_IPS = 50;
@@ -146,7 +147,18 @@ export async function createKey(ctx: AppContext, input: CreateKeyInput): Promise
     rolled_to_key_id: null,
     version: 1,
   };
-  await repo.insertKey(ctx.db, row);
+  await ctx.db.transaction().execute(async (trx) => {
+    await repo.insertKey(trx, row);
+    await recordAudit(trx, {
+      actor: input.createdBy,
+      action: 'key.create',
+      object: { type: 'key', id: row.id },
+      serviceId: row.service_id,
+      accountId: row.account_id,
+      at: now,
+      details: { name: row.name, mode: row.mode, scopes: row.scopes, allowed_ips: row.allowed_ips, expires_at: row.expires_at },
+    });
+  });
   return { token, key: toKeyView(row, now) };
 }
 
@@ -183,9 +195,20 @@ export async function revokeKey(
     : await repo.findKeyById(ctx.db, keyId);
   if (!key) throw notFound();
   const now = ctx.clock.now();
-  if (!(await repo.markRevoked(ctx.db, keyId, { at: now, by: revocation.by, reason }))) {
-    throw conflict('The key is already revoked');
-  }
+  await ctx.db.transaction().execute(async (trx) => {
+    if (!(await repo.markRevoked(trx, keyId, { at: now, by: revocation.by, reason }))) {
+      throw conflict('The key is already revoked');
+    }
+    await recordAudit(trx, {
+      actor: revocation.by,
+      action: 'key.revoke',
+      object: { type: 'key', id: keyId },
+      serviceId: key.service_id,
+      accountId: key.account_id,
+      at: now,
+      details: { reason },
+    });
+  });
   keyCache.invalidateAll();
   return toKeyView((await repo.findKeyById(ctx.db, keyId)) as ApiKeyRow, now);
 }
@@ -234,6 +257,15 @@ export async function rollKey(
       throw conflict('The key was changed by another request; try again');
     }
     if (roll.overlapMs === 0) await repo.markRevoked(trx, old.id, { at: now, by: roll.by, reason: 'rolled' });
+    await recordAudit(trx, {
+      actor: roll.by,
+      action: 'key.roll',
+      object: { type: 'key', id: old.id },
+      serviceId: old.service_id,
+      accountId: old.account_id,
+      at: now,
+      details: { new_key_id: replacement.id, old_key_expires_at: oldEnd, revoked_now: roll.overlapMs === 0 },
+    });
     return token;
   });
   keyCache.invalidateAll();

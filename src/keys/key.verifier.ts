@@ -26,7 +26,9 @@ export interface VerifiedKey {
 
 export type KeyVerification =
   | { valid: true; key: VerifiedKey }
-  | { valid: false; code: 'MALFORMED' | 'BAD_CHECKSUM' | 'NOT_FOUND' | 'REVOKED' | 'EXPIRED' }
+  | { valid: false; code: 'MALFORMED' | 'BAD_CHECKSUM' | 'NOT_FOUND' }
+  // Which key was refused, for the audit log and the revoked-key detector (never for the client).
+  | { valid: false; code: 'REVOKED' | 'EXPIRED'; keyId: string; serviceId: string; accountId: string }
   | { valid: false; code: 'IP_NOT_ALLOWED'; key: VerifiedKey };
 
 interface CachedKey {
@@ -104,8 +106,9 @@ export async function verifyKey(ctx: AppContext, token: string, clientIp: string
   }
 
   const { row } = entry;
-  if (row.revoked_at !== null) return { valid: false, code: 'REVOKED' };
-  if (row.expires_at !== null && row.expires_at.getTime() <= nowMs) return { valid: false, code: 'EXPIRED' };
+  const owner = { keyId: row.id, serviceId: row.service_id, accountId: row.account_id };
+  if (row.revoked_at !== null) return { valid: false, code: 'REVOKED', ...owner };
+  if (row.expires_at !== null && row.expires_at.getTime() <= nowMs) return { valid: false, code: 'EXPIRED', ...owner };
   const key: VerifiedKey = {
     keyId: row.id,
     serviceId: row.service_id,

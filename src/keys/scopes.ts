@@ -13,6 +13,8 @@ export const SCOPES = [
   'webhooks:write',
   'keys:read',
   'keys:write',
+  // The account's own audit entries (read only: nobody writes the audit log through the API).
+  'audit:read',
 ] as const;
 
 export type Scope = (typeof SCOPES)[number];

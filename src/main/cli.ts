@@ -15,6 +15,7 @@ import { callOperatorSocket } from './operator-socket.js';
 import { runOperation } from './operations.js';
 import { openRuntime, StartupRefusal } from './runtime.js';
 import { serve, VERSION } from './serve.js';
+import { registerAuditCommands } from '../audit/audit.cli.js';
 
 function configOrExit(): Config {
   const result = loadConfig();
@@ -205,6 +206,8 @@ key
     console.log(rolled.token);
     console.error(`Created ${rolled.key.id}; ${keyId} stops working at ${rolled.previous.expires_at}. Store the new key now.`);
   });
+
+registerAuditCommands(program, operate);
 
 const user = program.command('user').description('console users');
 user

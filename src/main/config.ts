@@ -38,6 +38,9 @@ const envSchema = z.object({
   COFFER_CONSOLE_IDLE_TIMEOUT: z.string().default('15m'),
   COFFER_CONSOLE_SESSION_LIFETIME: z.string().default('12h'),
   COFFER_CONSOLE_DISABLE_INACTIVE_AFTER: z.string().default('90d'),
+  COFFER_METRICS_TOKEN: optionalText,
+  COFFER_AUDIT_RETENTION: optionalText,
+  COFFER_AUDIT_CHECKPOINT_INTERVAL: optionalText,
   COFFER_WEBHOOKS_TIMEOUT: optionalText,
   COFFER_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: optionalText,
 });
@@ -55,6 +58,10 @@ export interface Config {
   securityTxt: { contact: string; expires: Date | undefined };
   /** Console sessions and accounts: idle timeout, absolute lifetime, inactivity before disabling. */
   console: ConsolePolicy;
+  /** Bearer token for GET /metrics; unset, /metrics answers 404. */
+  metricsToken: string | undefined;
+  /** Audit log retention (default 365 days, PCI DSS 10.5.1) and how often checkpoints are signed. */
+  audit: { retentionMs: number; checkpointIntervalMs: number };
   /** Webhook delivery: attempt deadline, and ranges test endpoints may reach (never live ones). */
   webhooks: { timeoutMs: number; allowPrivateNetworks: string[] };
 }
@@ -116,6 +123,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
     problems.push(`COFFER_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: "${item}" is neither a range name (loopback, private, linkLocal, uniqueLocal, carrierGradeNat) nor a CIDR`);
   }
 
+  if (e.COFFER_METRICS_TOKEN !== undefined && e.COFFER_METRICS_TOKEN.length < 24) {
+    problems.push('COFFER_METRICS_TOKEN: must be at least 24 characters (try: openssl rand -base64 32)');
+  }
+  const auditRetentionMs = e.COFFER_AUDIT_RETENTION === undefined ? 365 * 86_400_000 : parseDuration(e.COFFER_AUDIT_RETENTION);
+  if (auditRetentionMs === undefined || auditRetentionMs < 86_400_000) {
+    problems.push('COFFER_AUDIT_RETENTION: must be a duration of at least 1d, e.g. 365d (PCI DSS asks for at least 12 months)');
+  }
+  const auditCheckpointMs = e.COFFER_AUDIT_CHECKPOINT_INTERVAL === undefined ? 15 * 60_000 : parseDuration(e.COFFER_AUDIT_CHECKPOINT_INTERVAL);
+  if (auditCheckpointMs === undefined || auditCheckpointMs < 60_000 || auditCheckpointMs > 86_400_000) {
+    problems.push('COFFER_AUDIT_CHECKPOINT_INTERVAL: must be between 1m and 24h, e.g. 15m');
+  }
+
   // PCI DSS 8.2.8 caps the idle timeout at 15 minutes and 8.2.6 inactivity at 90 days.
   const idleTimeoutMs = parseDuration(e.COFFER_CONSOLE_IDLE_TIMEOUT);
   if (idleTimeoutMs === undefined || idleTimeoutMs < 1000 || idleTimeoutMs > 15 * 60_000) {
@@ -146,6 +165,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       trustedProxies,
       securityTxt: { contact: e.COFFER_SECURITY_CONTACT, expires },
       console: { idleTimeoutMs: idleTimeoutMs ?? 0, absoluteLifetimeMs: absoluteLifetimeMs ?? 0, inactiveDisableAfterMs: inactiveDisableAfterMs ?? 0 },
+      metricsToken: e.COFFER_METRICS_TOKEN,
+      audit: { retentionMs: auditRetentionMs ?? 365 * 86_400_000, checkpointIntervalMs: auditCheckpointMs ?? 15 * 60_000 },
       webhooks: { timeoutMs: webhookTimeoutMs ?? 10_000, allowPrivateNetworks },
     },
   };

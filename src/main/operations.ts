@@ -9,6 +9,8 @@ import { createInvite } from '../console/identity/invite.service.js';
 import { disableUser, previewDisable } from '../console/access/leaver.service.js';
 import { findUserByEmail } from '../console/identity/user.repo.js';
 import type { AccountMode } from '../store/schema.js';
+import { auditOperations, runAudited } from '../audit/audit.operations.js';
+import { networkOperations } from '../network/network.operations.js';
 
 type Args = Record<string, unknown>;
 type Operation = (ctx: AppContext, args: Args, actor: string) => Promise<unknown>;
@@ -55,11 +57,14 @@ export const operations: Record<string, Operation> = {
     if (!user) throw new TypeError('no console user with that email');
     return disableUser(ctx, user.id, { by: actor, reason: optionalText(args, 'reason') ?? 'disabled by an operator', confirmedKeyIds: list(args, 'confirmedKeyIds') });
   },
+  ...auditOperations,
+  ...networkOperations,
 };
 
 export async function runOperation(ctx: AppContext, name: string, args: Args, actor: string): Promise<unknown> {
   const operation = Object.hasOwn(operations, name) ? operations[name] : undefined;
   if (!operation) throw new TypeError(`unknown operation ${name}`);
   // Results cross a socket as JSON; run locally they take the same form, so output is identical.
-  return JSON.parse(JSON.stringify(await operation(ctx, args, actor)));
+  // Every command is recorded in the audit log, under the operator who ran it.
+  return runAudited(ctx, name, args, actor, async () => JSON.parse(JSON.stringify(await operation(ctx, args, actor))));
 }

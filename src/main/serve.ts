@@ -11,6 +11,7 @@ import type { Config } from './config.js';
 import { startOperatorSocket } from './operator-socket.js';
 import { openRuntime, StartupRefusal, type Runtime } from './runtime.js';
 import { startWorkers } from './workers.js';
+import { configureAudit } from '../audit/audit.settings.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -38,12 +39,14 @@ export async function serve(config: Config, log: Logger, clock: Clock = systemCl
   let operator: Server | undefined;
   try {
     runtime = await openRuntime(config, log, clock);
+    configureAudit(runtime.ctx, config.audit);
     const app = await buildServer(runtime.ctx, {
       baseUrl: config.baseUrl,
       version: VERSION,
       trustedProxies: config.trustedProxies,
       tls: config.tls,
       securityTxt: config.securityTxt,
+      metricsToken: config.metricsToken,
     });
     await app.listen({ port: config.port, host: config.host });
     if (!config.databaseUrl) operator = await startOperatorSocket(runtime.ctx, operatorSocket(config.dataDir));

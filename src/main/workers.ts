@@ -2,13 +2,14 @@
 // itself, with jitter so many nodes do not wake in step. Stopping waits for runs in progress.
 import type { AppContext } from '../platform/context.js';
 import type { Worker } from '../platform/worker.js';
+import { auditWorkers } from '../audit/audit.workers.js';
 import { inactiveUsersWorker } from '../console/access/inactivity.worker.js';
 import { webhookDeliveryWorker } from '../webhooks/delivery.worker.js';
 import { webhookFanoutWorker } from '../webhooks/fanout.worker.js';
 import { paymentWorkers } from '../payments/payment.workers.js';
 
 /** Every worker Coffer runs. Domains add theirs here. */
-export const allWorkers: Worker[] = [...paymentWorkers, webhookFanoutWorker, webhookDeliveryWorker, inactiveUsersWorker];
+export const allWorkers: Worker[] = [...paymentWorkers, webhookFanoutWorker, webhookDeliveryWorker, inactiveUsersWorker, ...auditWorkers];
 
 export interface RunningWorkers {
   stop(): Promise<void>;

@@ -23,9 +23,11 @@ export function prefixedId(prefix: IdPrefix): string {
   return `${prefix}_${govukStyleId()}`;
 }
 
-export type IdPrefix = 'svc' | 'acct' | 'key' | 'req' | 'evt' | WebhookIdPrefix | ConsoleIdPrefix;
+export type IdPrefix = 'svc' | 'acct' | 'key' | 'req' | 'evt' | WebhookIdPrefix | ConsoleIdPrefix | AuditIdPrefix;
 /** The console's objects: users, invites, sessions, passkeys, devices, identity providers, sign-in flows, access reviews. */
 export type ConsoleIdPrefix = 'usr' | 'inv' | 'ses' | 'pkey' | 'dev' | 'idp' | 'flow' | 'arev';
+/** Audit entries, network allow-list ranges, security alerts. */
+export type AuditIdPrefix = 'aud' | 'net' | 'alr';
 /** Webhook endpoints, their signing secrets, delivery attempts. */
 export type WebhookIdPrefix = 'wh' | 'whs' | 'wha';
 

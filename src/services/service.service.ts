@@ -6,6 +6,7 @@ import { prefixedId } from '../platform/random.js';
 import type { AppContext } from '../platform/context.js';
 import type { AccountRow, ServiceRow } from '../store/schema.js';
 import * as repo from './service.repo.js';
+import { recordAudit } from '../audit/audit.service.js';
 
 export interface ServiceSummary {
   id: string;
@@ -21,7 +22,16 @@ export async function createService(ctx: AppContext, input: { name: string }): P
   const service: ServiceRow = { id: prefixedId('svc'), name, created_at: now };
   await ctx.db.transaction().execute(async (trx) => {
     await repo.insertService(trx, service);
-    await repo.insertAccount(trx, { id: prefixedId('acct'), service_id: service.id, mode: 'test', created_at: now });
+    const testAccountId = prefixedId('acct');
+    await repo.insertAccount(trx, { id: testAccountId, service_id: service.id, mode: 'test', created_at: now });
+    await recordAudit(trx, {
+      action: 'service.create',
+      object: { type: 'service', id: service.id },
+      serviceId: service.id,
+      accountId: testAccountId,
+      at: now,
+      details: { name },
+    });
   });
   return { id: service.id, name, createdAt: now, liveEnabled: false };
 }
@@ -54,6 +64,15 @@ export async function enableLiveAccount(ctx: AppContext, serviceId: string): Pro
   if (ctx.storeKind === 'embedded') throw unprocessable(LIVE_NEEDS_POSTGRES);
   if (!ctx.masterKey.fromEnvironment) throw unprocessable(LIVE_NEEDS_MASTER_KEY);
   const account: AccountRow = { id: prefixedId('acct'), service_id: serviceId, mode: 'live', created_at: ctx.clock.now() };
-  if (!(await repo.insertAccount(ctx.db, account))) throw conflict('The live account is already enabled');
+  await ctx.db.transaction().execute(async (trx) => {
+    if (!(await repo.insertAccount(trx, account))) throw conflict('The live account is already enabled');
+    await recordAudit(trx, {
+      action: 'service.enable_live',
+      object: { type: 'account', id: account.id },
+      serviceId,
+      accountId: account.id,
+      at: account.created_at,
+    });
+  });
   return account;
 }

@@ -1,5 +1,7 @@
 // The database as Kysely sees it: one interface per table, kept in step with migrations/.
 import type { ColumnType, Generated, Selectable } from 'kysely';
+import type { AuditTables } from '../audit/audit.tables.js';
+import type { NetworkTables } from '../network/network.tables.js';
 import type { ConsoleTables } from '../console/console.tables.js';
 import type { WebhookTables } from '../webhooks/webhook.tables.js';
 import type { PaymentTables } from '../payments/payment.tables.js';
@@ -70,7 +72,7 @@ export interface FoundationTables {
  * Every table. Each domain declares its tables beside its code (e.g. payments/payment.tables.ts)
  * and joins them here, so one Kysely type covers the whole schema.
  */
-export type Database = FoundationTables & PaymentTables & WebTables & HostedTables & WebhookTables & ConsoleTables;
+export type Database = FoundationTables & PaymentTables & WebTables & HostedTables & WebhookTables & ConsoleTables & AuditTables & NetworkTables;
 
 export type ServiceRow = Selectable<ServicesTable>;
 export type AccountRow = Selectable<AccountsTable>;

@@ -84,6 +84,7 @@ export async function startCoffer(
     trustedProxies: options.trustedProxies ?? [],
     tls: options.tls,
     securityTxt: options.securityTxt ?? { contact: 'mailto:security@example.org', expires: undefined },
+    metricsToken: options.metricsToken,
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();

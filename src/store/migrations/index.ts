@@ -2,6 +2,7 @@
 // package carries them and nothing depends on the working directory.
 import type { Migration } from 'kysely';
 import * as foundation from './0001_foundation.js';
+import * as audit from './0006_audit.js';
 import * as console from './0005_console.js';
 import * as webhooks from './0004_webhooks.js';
 import * as payments from './0002_payments.js';
@@ -9,6 +10,7 @@ import * as hosted from './0003_hosted.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
+  '0006_audit': audit,
   '0005_console': console,
   '0002_payments': payments,
   '0003_hosted': hosted,

@@ -1,0 +1,125 @@
+// Recording audit entries. A change records its entry with the transaction that makes it
+// (`recordAudit(trx, …)`), so there is never a change without its entry nor an entry for a
+// change that rolled back. Entries that record no change (reads, refused requests) go through
+// the batched writer instead (audit.writer.ts), which costs a request nothing but a push.
+import type { Kysely } from 'kysely';
+import type { AppContext } from '../platform/context.js';
+import { unprocessable } from '../platform/errors.js';
+import { prefixedId } from '../platform/random.js';
+import type { Database } from '../store/schema.js';
+import { cleanEntry, type AuditEntry, type CleanEntry } from './audit.entry.js';
+import { currentOrigin } from './audit.origin.js';
+import * as repo from './audit.repo.js';
+import type { AuditOutcome, AuditRow } from './audit.tables.js';
+
+/** Fills who and where from the request or command in progress, then scrubs. */
+export function prepareEntry(entry: AuditEntry): CleanEntry {
+  const origin = currentOrigin();
+  return cleanEntry(
+    {
+      ...entry,
+      ip: entry.ip !== undefined ? entry.ip : (origin?.ip ?? null),
+      userAgent: entry.userAgent !== undefined ? entry.userAgent : (origin?.userAgent ?? null),
+      requestId: entry.requestId !== undefined ? entry.requestId : (origin?.requestId ?? null),
+    },
+    prefixedId('aud'),
+    origin?.actor(),
+  );
+}
+
+/**
+ * Records an entry. Pass the transaction that makes the change; on its own (reads, refusals)
+ * pass the database. Throws on a malformed action name: a bug, never a client's mistake.
+ */
+export async function recordAudit(trx: Kysely<Database>, entry: AuditEntry): Promise<string> {
+  const clean = prepareEntry(entry);
+  await repo.insertEntry(trx, clean);
+  return clean.entry_id;
+}
+
+// --- Reading the log (itself audited: PCI DSS 10.2.1.3) ---------------------------------------
+
+export interface AuditEntryView {
+  id: string;
+  seq: number | null;
+  occurred_at: string;
+  actor: { type: string; id: string };
+  action: string;
+  object: { type: string; id: string } | null;
+  service_id: string | null;
+  account_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  outcome: AuditOutcome;
+  request_id: string | null;
+  details: Record<string, unknown>;
+  hash: string | null;
+}
+
+export function toEntryView(row: AuditRow): AuditEntryView {
+  return {
+    id: row.entry_id,
+    seq: row.seq,
+    occurred_at: row.occurred_at.toISOString(),
+    actor: { type: row.actor_type, id: row.actor_id },
+    action: row.action,
+    object: row.object_type !== null && row.object_id !== null ? { type: row.object_type, id: row.object_id } : null,
+    service_id: row.service_id,
+    account_id: row.account_id,
+    ip: row.ip,
+    user_agent: row.user_agent,
+    outcome: row.outcome,
+    request_id: row.request_id,
+    details: row.details,
+    hash: row.hash,
+  };
+}
+
+export interface AuditQuery {
+  actor?: string | undefined;
+  action?: string | undefined;
+  objectType?: string | undefined;
+  objectId?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  cursor?: string | undefined;
+  limit?: number | undefined;
+}
+
+const CURSOR = /^c(\d{1,15})$/;
+
+/** An account's own entries, newest first, a page at a time. Records that the log was read. */
+export async function searchAuditForAccount(
+  ctx: AppContext,
+  scope: { serviceId: string; accountId: string },
+  query: AuditQuery,
+): Promise<{ results: AuditEntryView[]; next_cursor: string | null }> {
+  const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
+  let beforeId: number | undefined;
+  if (query.cursor !== undefined) {
+    const match = CURSOR.exec(query.cursor);
+    if (!match) throw unprocessable('cursor is not one this API returned', 'cursor');
+    beforeId = Number(match[1]);
+  }
+  const rows = await repo.searchByAccount(ctx.db, {
+    accountId: scope.accountId,
+    actorId: query.actor,
+    action: query.action,
+    objectType: query.objectType,
+    objectId: query.objectId,
+    from: query.from,
+    to: query.to,
+    beforeId,
+    limit: limit + 1,
+  });
+  const page = rows.slice(0, limit);
+  await recordAudit(ctx.db, {
+    action: 'audit.read',
+    serviceId: scope.serviceId,
+    accountId: scope.accountId,
+    at: ctx.clock.now(),
+    details: { filter: { ...query, from: query.from?.toISOString(), to: query.to?.toISOString() }, returned: page.length },
+  });
+  const last = page[page.length - 1];
+  return { results: page.map(toEntryView), next_cursor: rows.length > limit && last ? `c${last.id}` : null };
+}
