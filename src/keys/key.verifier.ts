@@ -1,6 +1,8 @@
 // Verifies the key on every API request, and must be nearly free: a local format and checksum
 // check, then a cache, then one indexed lookup. Cached entries live one second, so a revocation
 // on any node takes effect everywhere within a second; on the node that revoked, at once.
+// A busy key never waits for the database: its entry is reloaded in the background before it
+// expires, and concurrent misses for one key share a single lookup.
 // Outcomes are values, in Unkey's manner; the route layer turns them into one generic 401.
 import type { Kysely } from 'kysely';
 import type { AppContext } from '../platform/context.js';
@@ -11,6 +13,8 @@ import { parseKeyToken } from './key.format.js';
 import * as repo from './key.repo.js';
 
 export const CACHE_TTL_MS = 1000;
+/** Age at which a used entry is reloaded in the background, so it is fresh before it expires. */
+const REFRESH_AHEAD_MS = 750;
 const CACHE_MAX_ENTRIES = 10_000;
 const USE_RECORD_INTERVAL_MS = 60_000;
 
@@ -41,11 +45,42 @@ interface CachedKey {
 
 class KeyCache {
   private readonly entries = new Map<string, CachedKey>();
+  /** Lookups in flight, by hash: concurrent misses share one query instead of stampeding. */
+  private readonly loading = new Map<string, Promise<CachedKey | undefined>>();
+  /** Bumped by every invalidation; a lookup begun before one must not refill the cache. */
+  private generation = 0;
 
   get(hash: string, nowMs: number): CachedKey | undefined {
     const entry = this.entries.get(hash);
     if (entry && nowMs - entry.loadedAt < CACHE_TTL_MS && nowMs >= entry.loadedAt) return entry;
     return undefined;
+  }
+
+  /** Loads the key, joining a lookup already in flight for it. */
+  load(hash: string, nowMs: number, find: () => Promise<repo.KeyWithOwner | undefined>): Promise<CachedKey | undefined> {
+    const pending = this.loading.get(hash);
+    if (pending) return pending;
+    const generation = this.generation;
+    const previous = this.entries.get(hash);
+    const promise = find()
+      .then((row) => {
+        if (!row) return undefined;
+        const entry: CachedKey = {
+          loadedAt: nowMs,
+          row,
+          allowList: new IpAllowList(row.allowed_ips),
+          // A use recorded moments ago may not be in the row yet: keep the later of the two.
+          lastRecordedUse: Math.max(row.last_used_at?.getTime() ?? 0, previous?.lastRecordedUse ?? 0),
+          lastRecordedIp: previous && previous.lastRecordedUse > (row.last_used_at?.getTime() ?? 0) ? previous.lastRecordedIp : row.last_used_ip,
+        };
+        if (generation === this.generation) this.set(hash, entry);
+        return entry;
+      })
+      .finally(() => {
+        if (this.loading.get(hash) === promise) this.loading.delete(hash);
+      });
+    this.loading.set(hash, promise);
+    return promise;
   }
 
   set(hash: string, entry: CachedKey): void {
@@ -58,7 +93,10 @@ class KeyCache {
   }
 
   invalidateAll(): void {
+    this.generation++;
     this.entries.clear();
+    // Requests arriving from now on must see the change: they start a fresh lookup.
+    this.loading.clear();
   }
 }
 
@@ -93,16 +131,13 @@ export async function verifyKey(ctx: AppContext, token: string, clientIp: string
   const cache = cacheFor(ctx.db);
   let entry = cache.get(hash, nowMs);
   if (!entry) {
-    const row = await repo.findKeyByHash(ctx.db, hash);
-    if (!row) return { valid: false, code: 'NOT_FOUND' };
-    entry = {
-      loadedAt: nowMs,
-      row,
-      allowList: new IpAllowList(row.allowed_ips),
-      lastRecordedUse: row.last_used_at?.getTime() ?? 0,
-      lastRecordedIp: row.last_used_ip,
-    };
-    cache.set(hash, entry);
+    entry = await cache.load(hash, nowMs, () => repo.findKeyByHash(ctx.db, hash));
+    if (!entry) return { valid: false, code: 'NOT_FOUND' };
+  } else if (nowMs - entry.loadedAt >= REFRESH_AHEAD_MS) {
+    const key = entry.row.id;
+    cache.load(hash, nowMs, () => repo.findKeyByHash(ctx.db, hash)).catch((err: unknown) => {
+      ctx.log.warn({ err, keyId: key }, 'could not reload an API key; it will be looked up on its next use');
+    });
   }
 
   const { row } = entry;

@@ -1,8 +1,8 @@
 // Hashes and comparisons for secrets. Secrets are compared only through these helpers.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
 export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('hex');
+  return hash('sha256', value, 'hex');
 }
 
 /** Constant-time equality for strings of any length (lengths leak, contents don't). */
