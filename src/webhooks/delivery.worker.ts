@@ -83,6 +83,7 @@ async function recordOutcome(
   const next = outcome.ok || outcome.gone ? undefined : nextAttemptAt(message.schedule_start, message.schedule_attempts, at, retryAfterMs);
   let disabledFor: string | undefined;
   await ctx.db.transaction().execute(async (trx) => {
+    await repo.lockEndpointForOutcome(trx, endpoint.id);
     await repo.insertAttempt(trx, {
       id: prefixedId('wha'),
       message_id: message.id,

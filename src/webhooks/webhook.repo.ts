@@ -77,6 +77,15 @@ export async function findSubscribedEndpoints(db: Db, accountId: string, eventTy
     .execute();
 }
 
+/**
+ * Locks the endpoint row for an attempt's outcome. Taken first, so every transaction that
+ * touches an endpoint and its messages does so in the same order (no deadlock with one that
+ * disables the endpoint and abandons its messages).
+ */
+export async function lockEndpointForOutcome(db: Db, id: string): Promise<void> {
+  await db.selectFrom('webhook_endpoints').select('id').where('id', '=', id).forNoKeyUpdate().execute();
+}
+
 export async function recordEndpointSuccess(db: Db, id: string, at: Date): Promise<void> {
   await db.updateTable('webhook_endpoints').set({ failing_since: null, last_success_at: at }).where('id', '=', id).execute();
 }
@@ -109,13 +118,14 @@ export async function insertSecret(db: Db, secret: WebhookSecretRow): Promise<vo
   await db.insertInto('webhook_secrets').values(secret).execute();
 }
 
-/** The secrets that sign now, oldest first. */
+/** The secrets that sign now, oldest first: retiring ones (soonest to end first), then the current one. */
 export async function listLiveSecrets(db: Db, endpointId: string, now: Date): Promise<WebhookSecretRow[]> {
   return db
     .selectFrom('webhook_secrets')
     .selectAll()
     .where('endpoint_id', '=', endpointId)
     .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .orderBy(sql`expires_at asc nulls last`)
     .orderBy('created_at')
     .orderBy('id')
     .execute();
