@@ -44,5 +44,10 @@ export function paymentError(code: PaymentErrorCode, args: string[] = [], option
   return new CofferError(code, entry.status, fill(entry.description, args), options);
 }
 
+/** P0102 is 400 from publicapi's parser and checks, 422 from bean validation: the same code, two statuses. */
+export function paymentErrorWithStatus(code: PaymentErrorCode, status: number, args: string[] = [], options: { field?: string; header?: string } = {}): CofferError {
+  return new CofferError(code, status, fill(paymentErrors[code].description, args), options);
+}
+
 /** The P-code for "not found" differs per endpoint. */
 export type NotFoundCode = 'P0200' | 'P0300' | 'P0500' | 'P0600' | 'P0700' | 'P0800' | 'P1000';

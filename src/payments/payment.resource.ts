@@ -32,7 +32,7 @@ export interface CardDetailsView {
   expiry_date?: string;
   billing_address?: Address;
   card_brand?: string;
-  card_type?: string | null;
+  card_type?: string;
 }
 
 export interface RefundSummaryView {
@@ -118,10 +118,9 @@ function decodeAddress(text: string | null): Address | undefined {
 
 function cardDetails(ctx: AppContext, payment: PaymentRow): CardDetailsView | undefined {
   if (payment.card_last_digits === null) return undefined;
-  const view: CardDetailsView = {
-    last_digits_card_number: payment.card_last_digits,
-    card_type: payment.card_type,
-  };
+  // GOV.UK Pay leaves out null members, card_type included.
+  const view: CardDetailsView = { last_digits_card_number: payment.card_last_digits };
+  if (payment.card_type !== null) view.card_type = payment.card_type;
   if (payment.card_first_digits !== null) view.first_digits_card_number = payment.card_first_digits;
   const name = openPersonal(ctx.masterKey.key, payment.id, 'cardholder_name', payment.cardholder_name_sealed);
   if (name !== null) view.cardholder_name = name;

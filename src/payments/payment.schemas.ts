@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { CofferError } from '../platform/errors.js';
 import type { ValidationIssue } from '../http/types.js';
-import { paymentError, paymentErrors, type PaymentErrorCode } from './payment.errors.js';
+import { paymentError, paymentErrorWithStatus, type PaymentErrorCode } from './payment.errors.js';
 
 // Messages that publicapi's JSON parser gives (HTTP 400); every other value rule is bean validation (422).
 const TYPE_MESSAGES = new Set(['Must be a valid numeric format', 'Must be a valid string format', 'Must be true or false', 'Field must be a string']);
@@ -93,11 +93,6 @@ export const createPaymentBody = z.strictObject({
   agreement_payment_type: z.enum(['instalment', 'recurring', 'unscheduled'], { error: 'Must be one of instalment, recurring, unscheduled' }).optional(),
 });
 
-function errorWithStatus(code: PaymentErrorCode, status: number, args: string[], field: string): CofferError {
-  const base = paymentError(code, args, { field });
-  return status === paymentErrors[code].status ? base : new CofferError(code, status, base.message, { field });
-}
-
 /** Maps schema failures of a JSON body to the endpoint's codes (create payment or create refund). */
 export function bodyValidationError(codes: { missing: PaymentErrorCode; invalid: PaymentErrorCode; unparseable: PaymentErrorCode; unexpected?: PaymentErrorCode }) {
   return (issues: ValidationIssue[]): CofferError => {
@@ -113,7 +108,7 @@ export function bodyValidationError(codes: { missing: PaymentErrorCode; invalid:
     if (first400 && !first400.present) return paymentError(codes.missing, [first400.path], { field: first400.path });
     const issue = first400 ?? issues[0];
     if (!issue) return paymentError(codes.unparseable);
-    return errorWithStatus(codes.invalid, first400 ? 400 : 422, [issue.path, issue.message], issue.path);
+    return paymentErrorWithStatus(codes.invalid, first400 ? 400 : 422, [issue.path, issue.message], { field: issue.path });
   };
 }
 
@@ -154,7 +149,7 @@ const paymentFields = {
       expiry_date: z.string().optional(),
       billing_address: address.optional(),
       card_brand: z.string().optional(),
-      card_type: z.string().nullable().optional(),
+      card_type: z.string().optional(),
     })
     .optional(),
   card_brand: z.string().optional(),

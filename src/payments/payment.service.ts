@@ -7,7 +7,7 @@ import { ProcessorUnavailable } from '../connectors/connector.js';
 import type { AppContext } from '../platform/context.js';
 import { govukStyleId } from '../platform/random.js';
 import { externalState, payerCanAct, type ExternalState, type PaymentState } from './payment.machine.js';
-import { paymentError, type NotFoundCode } from './payment.errors.js';
+import { paymentError, paymentErrorWithStatus, type NotFoundCode } from './payment.errors.js';
 import * as repo from './payment.repo.js';
 import { toPaymentView, paymentUrl, type PaymentView } from './payment.resource.js';
 import type { AgreementPaymentType, AuthorisationMode, PaymentRow, PaymentsTable } from './payment.tables.js';
@@ -108,7 +108,7 @@ async function checkCreateRules(ctx: AppContext, caller: Caller, input: CreatePa
   if (mode === 'agreement' && !settings.allow_recurring) throw paymentError('P0942');
   if (input.moto === true && !settings.allow_moto) throw paymentError('P0196');
   // Agreements arrive with their own issue; until then no agreement exists to refer to.
-  if (mode === 'agreement') throw paymentError('P0102', ['agreement_id', 'Agreement does not exist'], { field: 'agreement_id' });
+  if (mode === 'agreement') throw paymentErrorWithStatus('P0102', 400, ['agreement_id', 'Agreement does not exist'], { field: 'agreement_id' });
   if (input.set_up_agreement !== undefined) throw paymentError('P0103', [], { field: 'set_up_agreement' });
 
   if (caller.mode === 'live' && input.return_url !== undefined && !/^https:\/\//i.test(input.return_url)) {
