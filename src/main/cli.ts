@@ -16,6 +16,7 @@ import { runOperation } from './operations.js';
 import { openRuntime, StartupRefusal } from './runtime.js';
 import { serve, VERSION } from './serve.js';
 import { registerAuditCommands } from '../audit/audit.cli.js';
+import { registerWebhookCommands } from '../webhooks/webhook.cli.js';
 
 function configOrExit(): Config {
   const result = loadConfig();
@@ -208,6 +209,7 @@ key
   });
 
 registerAuditCommands(program, operate);
+registerWebhookCommands(program, operate);
 
 const user = program.command('user').description('console users');
 user

@@ -9,6 +9,7 @@ import { createInvite } from '../console/identity/invite.service.js';
 import { disableUser, previewDisable } from '../console/access/leaver.service.js';
 import { findUserByEmail } from '../console/identity/user.repo.js';
 import type { AccountMode } from '../store/schema.js';
+import { webhookOperations } from '../webhooks/webhook.operations.js';
 import { auditOperations, runAudited } from '../audit/audit.operations.js';
 import { networkOperations } from '../network/network.operations.js';
 
@@ -59,6 +60,7 @@ export const operations: Record<string, Operation> = {
   },
   ...auditOperations,
   ...networkOperations,
+  ...webhookOperations,
 };
 
 export async function runOperation(ctx: AppContext, name: string, args: Args, actor: string): Promise<unknown> {
