@@ -73,7 +73,7 @@ function looksLikeEmail(value: string): boolean {
 const clean = (value: string | undefined): string => (value ?? '').trim();
 
 /** More than 11 digits anywhere, or a Luhn-valid run: free text must not carry a card number. */
-function containsCardNumber(text: string): boolean {
+export function containsCardNumber(text: string): boolean {
   return (text.match(/\d/g)?.length ?? 0) > 11 || looksLikeCardNumber(text);
 }
 

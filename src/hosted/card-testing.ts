@@ -42,12 +42,25 @@ export interface AttemptKeys {
   cardFingerprint: string;
 }
 
-export function attemptKeys(ctx: AppContext, payment: { paymentId: string; accountId: string; serviceId: string }, ip: string, cardNumber: string): AttemptKeys {
+/**
+ * Live accounts count across all of Coffer: a card tester spreads over many services. Test
+ * accounts take only the public test cards, so there is nothing to test there, and their
+ * counters are kept per account: every developer's suite uses the same cards from 127.0.0.1.
+ */
+export function attemptKeys(
+  ctx: AppContext,
+  payment: { paymentId: string; accountId: string; serviceId: string; mode: 'test' | 'live' },
+  ip: string,
+  cardNumber: string,
+): AttemptKeys {
   const k = keys(ctx);
+  const scope = payment.mode === 'live' ? 'live:' : `test:${payment.accountId}:`;
   return {
-    ...payment,
-    ipHash: createHmac('sha256', k.ip).update(ip).digest('hex'),
-    cardFingerprint: createHmac('sha256', k.card).update(cardNumber).digest('hex'),
+    paymentId: payment.paymentId,
+    accountId: payment.accountId,
+    serviceId: payment.serviceId,
+    ipHash: createHmac('sha256', k.ip).update(scope + ip).digest('hex'),
+    cardFingerprint: createHmac('sha256', k.card).update(scope + cardNumber).digest('hex'),
   };
 }
 

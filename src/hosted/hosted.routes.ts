@@ -29,7 +29,7 @@ import { translator, type Catalogues } from '../web/i18n.js';
 import type { PageRenderer, PageRequest } from '../web/views.js';
 import { bindPayment, findBinding } from './hosted.repo.js';
 import { getPageSettings } from './hosted.settings.js';
-import { CARD_FIELDS, validateCardForm, type CardField, type FieldError } from './card-form.js';
+import { CARD_FIELDS, containsCardNumber, validateCardForm, type CardField, type FieldError } from './card-form.js';
 import { accepts, outcomeFor, pageFor, type Page, type PageAction } from './journey.guard.js';
 import { attemptKeys, checkAttempt, recordAttempt } from './card-testing.js';
 import type { AttemptOutcome } from './hosted.tables.js';
@@ -45,12 +45,14 @@ export const PAYER_SESSION: SessionConfig = {
 const PAYMENT_ID = z.string().regex(/^[0-9a-v]{26}$/);
 const paymentParams = z.object({ paymentId: PAYMENT_ID });
 const formText = z.string().max(500).optional();
-const csrfOnly = z.object({ csrf_token: z.string().max(200) });
+// The token is optional to the schema so that a missing one is a CSRF refusal, not a bad request.
+const CSRF = z.string().max(200).optional();
+const csrfOnly = z.object({ csrf_token: CSRF });
 const cardBody = z.object({
-  csrf_token: z.string().max(200),
+  csrf_token: CSRF,
   ...Object.fromEntries(CARD_FIELDS.map((f) => [f, formText])),
-}) as z.ZodType<{ csrf_token: string } & Partial<Record<CardField, string>>>;
-const threeDsBody = z.object({ csrf_token: z.string().max(200), otp: z.string().max(100).optional() });
+}) as z.ZodType<{ csrf_token?: string } & Partial<Record<CardField, string>>>;
+const threeDsBody = z.object({ csrf_token: CSRF, otp: z.string().max(100).optional() });
 
 export const paths = (paymentId: string) => ({
   card: `/card_details/${paymentId}`,
@@ -76,6 +78,10 @@ function pathFor(paymentId: string, page: Page): string {
       return p.outcome;
   }
 }
+
+/** Free text that holds a card number, or nothing but a security code's digits, is not echoed. */
+const mayEcho = (field: CardField, value: string): boolean =>
+  !containsCardNumber(value) && (field === 'expiryMonth' || field === 'expiryYear' || !/^\s*\d{3,4}\s*$/.test(value));
 
 export function hostedRoutes(app: HttpApp, ctx: AppContext, renderer: PageRenderer, catalogues: Catalogues): void {
   const page = { config: { auth: 'public' as const } };
@@ -218,8 +224,13 @@ export function hostedRoutes(app: HttpApp, ctx: AppContext, renderer: PageRender
         ...common(request, view),
         errors,
         errorList,
-        // The card number and CVC are never echoed back into the page.
-        values: { ...Object.fromEntries(CARD_FIELDS.map((f) => [f, values[f] ?? ''])), cardNo: '', cvc: '' },
+        // The card number and CVC are never echoed back into the page, nor any other field a
+        // payer typed a card number or a security code into.
+        values: {
+          ...Object.fromEntries(CARD_FIELDS.map((f) => [f, mayEcho(f, values[f] ?? '') ? (values[f] ?? '') : ''])),
+          cardNo: '',
+          cvc: '',
+        },
         settings,
         acceptedBrands: settings.acceptedBrands,
         acceptedBrandLabels: settings.acceptedBrands.map((b) => BRAND_LABELS[b]).join(', '),

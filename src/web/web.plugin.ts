@@ -16,6 +16,7 @@ import { loadSession, type SessionConfig, type WebSession } from './session.js';
 import type { PageRenderer } from './views.js';
 import type { AssetSpec } from './assets.js';
 import { besideModule } from './paths.js';
+import { pageCsp } from './csp.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -57,6 +58,10 @@ export async function registerPages(app: HttpApp, ctx: AppContext, options: Page
     await pages.register(cookie, { parseOptions: {} });
     pages.decorateRequest('webSession', undefined);
     pages.decorateRequest('pageLang', 'en');
+    // Redirects and anything else not rendered still carry the page policy, not the API's.
+    pages.addHook('onRequest', async (_request, reply) => {
+      reply.header('Content-Security-Policy', pageCsp());
+    });
 
     pages.addHook('preHandler', async (request) => {
       request.webSession = await loadSession(ctx, request, options.session);

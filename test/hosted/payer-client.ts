@@ -101,3 +101,19 @@ export function textOf(html: string, id: string): string | undefined {
   const match = new RegExp(`id="${id}"[^>]*>([\\s\\S]*?)</`).exec(html);
   return match?.[1]?.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ').trim();
 }
+
+/** Creates a payment over the API with a new tenant's test key. */
+export async function createTestPayment(coffer: TestCoffer, overrides: Record<string, unknown> = {}, key?: string) {
+  const token = key ?? (await coffer.newTenant()).token;
+  const body = { amount: 1200, reference: 'INV-1', description: 'A licence', return_url: 'https://service.example.org/return', ...overrides };
+  const created = await coffer.request('POST', '/v1/payments', { key: token, body });
+  assert.equal(created.status, 201, created.text);
+  const nextUrl = created.body._links.next_url.href as string;
+  return { key: token, id: created.body.payment_id as string, nextUrl, path: nextUrl.replace(coffer.url, ''), body: created.body };
+}
+
+export async function apiStatus(coffer: TestCoffer, key: string, id: string): Promise<{ status: string; code?: string; body: Record<string, unknown> }> {
+  const response = await coffer.request('GET', `/v1/payments/${id}`, { key });
+  assert.equal(response.status, 200, response.text);
+  return { status: response.body.state.status, code: response.body.state.code, body: response.body };
+}
