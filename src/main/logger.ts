@@ -2,13 +2,51 @@
 // and every finished line is scrubbed of anything shaped like a card number or an API key,
 // whatever field it hid in, before it is written.
 import { pino, type Logger, type DestinationStream } from 'pino';
-import { redactCardNumbers } from '../platform/card-numbers.js';
+import { looksLikeCardNumber, redactCardNumbers } from '../platform/card-numbers.js';
 
 const API_KEY_PATTERN = /coffer_(test|live)_[0-9A-Za-z]{20,}/g;
 const BEARER_PATTERN = /(Bearer\s+)[^\s"\\]+/gi;
 
+function scrubText(text: string): string {
+  return redactCardNumbers(text).replace(API_KEY_PATTERN, 'coffer_$1_[REDACTED]').replace(BEARER_PATTERN, '$1[REDACTED]');
+}
+
+/**
+ * Scrubs a finished line. A line with nothing to remove is written as it is (the common case,
+ * and cheap). When a removal broke the JSON (a digit run inside a number, such as the fraction
+ * of a response time), the line is scrubbed again value by value, so every line stays JSON:
+ * strings and keys lose anything card- or key-like, and a number is removed when its whole
+ * part looks like a card number (the fraction of a decimal is not a card number).
+ */
 export function scrubLine(line: string): string {
-  return redactCardNumbers(line).replace(API_KEY_PATTERN, 'coffer_$1_[REDACTED]').replace(BEARER_PATTERN, '$1[REDACTED]');
+  const scrubbed = scrubText(line);
+  if (scrubbed === line || isJson(scrubbed)) return scrubbed;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return scrubbed;
+  }
+  return `${JSON.stringify(scrubValue(parsed))}\n`;
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function scrubValue(value: unknown): unknown {
+  if (typeof value === 'string') return scrubText(value);
+  if (typeof value === 'number') return looksLikeCardNumber(String(Math.trunc(value))) ? '[REDACTED-PAN]' : value;
+  if (Array.isArray(value)) return value.map(scrubValue);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [scrubText(k), scrubValue(v)]));
+  }
+  return value;
 }
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
