@@ -176,7 +176,7 @@ describe('webhook API security', () => {
       assert.equal((await send('coffer_test_notarealkeynotarealkeynotarealkey')).status, 401, `${label}: bad key`);
       const noScope = await send(paymentsOnly.token);
       assert.equal(noScope.status, 403, `${label}: payments key`);
-      assert.match(noScope.body.description, new RegExp(route.scope), label);
+      assert.ok(String(noScope.body.description).includes(route.scope), label);
       if (route.scope === 'webhooks:write') assert.equal((await send(readOnly.token)).status, 403, `${label}: read-only key`);
       if (route.foreign) {
         const foreign = await send(stranger.token);
