@@ -1,11 +1,17 @@
 // Structured JSON logs. Two layers keep secrets out: named credential fields are redacted,
-// and every finished line is scrubbed of anything shaped like a card number or an API key,
-// whatever field it hid in, before it is written.
+// and every finished line is scrubbed of anything shaped like a card number, an API key or a
+// credential header, whatever field it hid in, before it is written.
 import { pino, type Logger, type DestinationStream } from 'pino';
 import { looksLikeCardNumber, redactCardNumbers } from '../platform/card-numbers.js';
 
 const API_KEY_PATTERN = /coffer_(test|live)_[0-9A-Za-z]{20,}/g;
 const BEARER_PATTERN = /(Bearer\s+)[^\s"\\]+/gi;
+// Credential headers, at whatever depth a headers object was logged: the value (a string, or
+// an array of strings for set-cookie) is replaced whatever its scheme (Basic, Token, cookies).
+const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key']);
+// Alternatives are disjoint (a quote ends a string, a backslash starts an escape): linear time.
+// eslint-disable-next-line security/detect-unsafe-regex
+const CREDENTIAL_HEADER_VALUE = /"((?:proxy-)?authorization|cookie|set-cookie|x-api-key)":(?:"(?:[^"\\]|\\.)*"|\[(?:"(?:[^"\\]|\\.)*",?)*\])/gi;
 
 function scrubText(text: string): string {
   return redactCardNumbers(text).replace(API_KEY_PATTERN, 'coffer_$1_[REDACTED]').replace(BEARER_PATTERN, '$1[REDACTED]');
@@ -19,7 +25,7 @@ function scrubText(text: string): string {
  * part looks like a card number (the fraction of a decimal is not a card number).
  */
 export function scrubLine(line: string): string {
-  const scrubbed = scrubText(line);
+  const scrubbed = scrubText(line.replace(CREDENTIAL_HEADER_VALUE, '"$1":"[REDACTED]"'));
   if (scrubbed === line || isJson(scrubbed)) return scrubbed;
   let parsed: unknown;
   try {
@@ -44,7 +50,9 @@ function scrubValue(value: unknown): unknown {
   if (typeof value === 'number') return looksLikeCardNumber(String(Math.trunc(value))) ? '[REDACTED-PAN]' : value;
   if (Array.isArray(value)) return value.map(scrubValue);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [scrubText(k), scrubValue(v)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [scrubText(k), CREDENTIAL_HEADERS.has(k.toLowerCase()) ? '[REDACTED]' : scrubValue(v)]),
+    );
   }
   return value;
 }
