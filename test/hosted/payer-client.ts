@@ -14,6 +14,8 @@ export class PayerClient {
   readonly cookies = new Map<string, string>();
   /** Every Set-Cookie header received, as sent. */
   readonly setCookies: string[] = [];
+  /** Every response: status line, headers and body, for tests that search what left Coffer. */
+  readonly transcript: string[] = [];
 
   constructor(
     private readonly coffer: TestCoffer,
@@ -50,7 +52,9 @@ export class PayerClient {
     if (this.cookies.size > 0) all.cookie = this.cookieHeader();
     const response = await fetch(url, { method, headers: all, redirect: 'manual', ...(body !== undefined ? { body } : {}) });
     this.absorb(response);
-    return { status: response.status, location: response.headers.get('location'), headers: response.headers, html: await response.text() };
+    const html = await response.text();
+    this.transcript.push(`${method} ${path} → ${response.status}\n${[...response.headers].map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${html}`);
+    return { status: response.status, location: response.headers.get('location'), headers: response.headers, html };
   }
 
   /** GET, then follow same-origin redirects; returns the last response and the path it came from. */
