@@ -63,7 +63,8 @@ describe('POST /v1/payments', () => {
     assert.equal(body.card_details, undefined);
     const links = body._links;
     assert.deepEqual(links.self, { href: `${coffer.url}/v1/payments/${body.payment_id}`, method: 'GET' });
-    assert.match(links.next_url.href, new RegExp(`^${coffer.url}/secure/[A-Za-z0-9_-]{32}$`));
+    assert.ok(links.next_url.href.startsWith(`${coffer.url}/secure/`));
+    assert.match(links.next_url.href.slice(coffer.url.length), /^\/secure\/[A-Za-z0-9_-]{32}$/);
     const token1 = links.next_url.href.split('/').at(-1);
     assert.deepEqual(links.next_url_post, { type: 'application/x-www-form-urlencoded', params: { chargeTokenId: token1 }, href: `${coffer.url}/secure`, method: 'POST' });
     assert.deepEqual(links.cancel, { href: `${coffer.url}/v1/payments/${body.payment_id}/cancel`, method: 'POST' });

@@ -50,7 +50,12 @@ describe('payment state machine (table)', () => {
     let grew = true;
     while (grew) {
       grew = false;
-      for (const edge of EDGES) if (reached.has(edge.from) && !reached.has(edge.to)) (reached.add(edge.to), (grew = true));
+      for (const edge of EDGES) {
+        if (reached.has(edge.from) && !reached.has(edge.to)) {
+          reached.add(edge.to);
+          grew = true;
+        }
+      }
     }
     assert.deepEqual([...reached].sort(), [...PAYMENT_STATES].sort());
     for (const state of PAYMENT_STATES) if (!externalState(state).finished) assert.ok(!isTerminal(state), state);
