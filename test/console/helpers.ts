@@ -1,6 +1,7 @@
 // Shared steps for console tests: make a user through the real invite path, sign them in
 // through the real password and TOTP steps, and read what the store holds.
 import assert from 'node:assert/strict';
+import { randomInt } from 'node:crypto';
 import type { TestCoffer } from '../support/harness.js';
 import { createInvite } from '../../src/console/identity/invite.service.js';
 import { acceptInviteAsNewUser } from '../../src/console/identity/invite.service.js';
@@ -12,7 +13,10 @@ import { lookupSession, type ConsoleSession } from '../../src/console/sessions/s
 let counter = 0;
 export const uniqueEmail = (label = 'user'): string => `${label}.${process.pid}.${Date.now()}.${++counter}@example.org`;
 export const PASSWORD = 'correct horse battery staple';
-export const client = (ip = '192.0.2.10', deviceToken?: string): ClientInfo => ({ ip, userAgent: 'test-agent', deviceToken });
+// A per-run address: on PostgreSQL the failure log (and so the per-IP throttle) outlives a run.
+const runOctets = `${randomInt(256)}.${randomInt(256)}`;
+export const DEFAULT_IP = `198.18.${runOctets}`;
+export const client = (ip = DEFAULT_IP, deviceToken?: string): ClientInfo => ({ ip, userAgent: 'test-agent', deviceToken });
 
 /** Base32 secret out of the "ABCD EFGH …" text the enrolment shows. */
 export const secretOf = (secretText: string): string => secretText.replace(/\s+/g, '');
@@ -36,7 +40,7 @@ export async function enrolledUser(coffer: TestCoffer, options: { serviceId?: st
   const email = options.email ?? uniqueEmail();
   const invite = await createInvite(ctx, { email, serviceId, role: options.role ?? 'administrator', createdBy: 'operator:test' });
   const token = invite.link.split('/').at(-1)!;
-  const accepted = await acceptInviteAsNewUser(ctx, token, { password: PASSWORD, ip: options.ip ?? '192.0.2.10', userAgent: 'test-agent' });
+  const accepted = await acceptInviteAsNewUser(ctx, token, { password: PASSWORD, ip: options.ip ?? DEFAULT_IP, userAgent: 'test-agent' });
   const enrolment = await startTotpEnrolment(ctx, accepted.session);
   const totpSecret = secretOf(enrolment.secretText);
   const done = await confirmTotpEnrolment(ctx, accepted.session, totpCodeAt(totpSecret, ctx.clock.now()), client(options.ip));

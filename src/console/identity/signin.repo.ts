@@ -1,6 +1,6 @@
 // SQL for what sign-in remembers: failure counts and locks on the user, known devices, and the
 // log of failures that feeds the per-IP throttle and alerting.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../store/schema.js';
 import type { KnownDeviceRow } from '../console.tables.js';
 
@@ -78,7 +78,7 @@ export async function countDeviceFailure(db: Db, id: string, max: number, at: Da
     .updateTable('console_known_devices')
     .set((eb) => ({
       failed_count: eb('failed_count', '+', 1),
-      revoked_at: eb.case().when('failed_count', '>=', max - 1).then(at).else(null).end(),
+      revoked_at: eb.case().when('failed_count', '>=', max - 1).then(sql<Date>`cast(${at} as timestamptz)`).else(null).end(),
     }))
     .where('id', '=', id)
     .where('revoked_at', 'is', null)
