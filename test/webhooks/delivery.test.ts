@@ -4,6 +4,9 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { startCoffer, usingPostgres, type TestCoffer } from '../support/harness.js';
 import {
   cancelPayment,
@@ -20,6 +23,8 @@ import { claimDueMessages } from '../../src/webhooks/webhook.repo.js';
 import { webhookFanoutWorker } from '../../src/webhooks/fanout.worker.js';
 import { listEventsForResource, recordDomainEvent } from '../../src/events/event.repo.js';
 import { openStore } from '../../src/store/database.js';
+import { authorisePayment, confirmPayment, startPayerJourney } from '../../src/payments/payer-journey.service.js';
+import { card, VISA_OK } from '../payments/support.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -97,6 +102,30 @@ describe('webhook delivery', () => {
     assert.equal(messages.body.results[0].body, request.body);
     assert.equal(messages.body.results[0].attempts[0].status_code, 200);
     assert.equal(messages.body.results[0].attempts[0].address, '127.0.0.1');
+  });
+
+  test('a payer’s whole journey and a refund arrive as started, succeeded, captured and refunded', async () => {
+    const tenant = await newWebhookTenant(coffer, receiver.url);
+    const paymentId = await newPayment(coffer, tenant.token);
+    assert.equal((await startPayerJourney(coffer.ctx, paymentId)).outcome, 'started');
+    assert.equal((await authorisePayment(coffer.ctx, paymentId, { card: card(VISA_OK) })).outcome, 'authorised');
+    assert.equal((await confirmPayment(coffer.ctx, paymentId)).outcome, 'success');
+    await runWebhookWorkers(coffer);
+    const refund = await coffer.request('POST', `/v1/payments/${paymentId}/refunds`, { key: tenant.token, body: { amount: 450, refund_amount_available: 1450 } });
+    assert.equal(refund.status, 202, refund.text);
+    await runWebhookWorkers(coffer);
+
+    const bodies = receiver.requests.map((r) => JSON.parse(r.body));
+    // Delivery is at least once and not ordered (as GOV.UK Pay's): compare as a set.
+    assert.deepEqual(
+      bodies.map((b) => b.event_type).sort(),
+      ['card_payment_captured', 'card_payment_refunded', 'card_payment_started', 'card_payment_succeeded'],
+    );
+    for (const b of bodies) assert.equal(b.resource_id, paymentId, 'a refund’s webhook is about its payment');
+    const refunded = bodies.find((b) => b.event_type === 'card_payment_refunded');
+    assert.equal(refunded.resource.refund_summary.amount_submitted, 450);
+    assert.equal(refunded.resource.card_details.last_digits_card_number, '1111');
+    for (const r of receiver.requests) verifyWithStandardWebhooks(tenant.secret, r, coffer.clock.now());
   });
 
   test('an endpoint hears only the types it subscribed to, only while active, and only about its own account', async () => {
@@ -374,6 +403,45 @@ describe('webhook delivery', () => {
     await runWebhookWorkers(coffer);
     assert.equal(receiver.requests.length, 1);
     assert.equal(receiver.requests[0]!.headers['webhook-id'], claimed[0]!.id);
+  });
+});
+
+describe('crash safety', { skip: !usingPostgres() && 'a second process needs PostgreSQL (the embedded store has one owner)' }, () => {
+  test('a node killed with SIGKILL mid-delivery loses nothing: another node delivers after the lease', async () => {
+    const tenant = await newWebhookTenant(coffer, receiver.url);
+    for (let i = 0; i < 3; i++) await cancelPayment(coffer, tenant.token, await newPayment(coffer, tenant.token, `crash-${i}`));
+    await webhookFanoutWorker.run(coffer.ctx);
+    receiver.replies = [{ status: 200, hang: true }];
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/delivery-node.ts', import.meta.url))], {
+      env: {
+        ...process.env,
+        NODE_CLOCK: coffer.clock.now().toISOString(),
+        NODE_MASTER_KEY: coffer.ctx.masterKey.key.toString('base64'),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      // Wait until the other node is in the middle of all three deliveries, then kill it.
+      while (receiver.requests.length < 3) {
+        if (child.exitCode !== null) assert.fail(`the node exited early (${child.exitCode})`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    receiver.replies = [{ status: 200 }];
+    await runWebhookWorkers(coffer);
+    assert.equal(receiver.requests.length, 3, 'the claims are leased: nobody sends them again at once');
+    coffer.clock.advance(10_000 + 60_000);
+    await runWebhookWorkers(coffer);
+    assert.equal(receiver.requests.length, 6);
+    const ids = receiver.requests.map((r) => r.headers['webhook-id']);
+    assert.deepEqual([...new Set(ids.slice(3))].sort(), [...new Set(ids.slice(0, 3))].sort(), 'the same three messages, same ids');
+    const listed = await coffer.request('GET', `/v1/webhooks/${tenant.webhookId}/messages`, { key: tenant.token });
+    assert.deepEqual(listed.body.results.map((m: { status: string }) => m.status), ['delivered', 'delivered', 'delivered']);
+    assert.deepEqual(listed.body.results.map((m: { attempt_count: number }) => m.attempt_count), [2, 2, 2]);
   });
 });
 
