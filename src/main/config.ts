@@ -13,20 +13,24 @@ import { parseNetworkExceptions } from '../webhooks/address-guard.js';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const YEAR_MS = 365 * 86_400_000;
 
-const port = z.coerce.number().int().min(0).max(65535);
 const optionalText = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+const PORT_RULE = 'must be a whole number from 0 to 65535 (0 picks a free port)';
+const port = optionalText
+  .pipe(z.string().regex(/^\d{1,5}$/, PORT_RULE).optional())
+  .transform((v) => (v === undefined ? 3000 : Number(v)))
+  .pipe(z.number().max(65535, PORT_RULE));
 
 const envSchema = z.object({
-  PORT: port.default(3000),
-  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: port,
+  HOST: optionalText.transform((v) => v ?? '127.0.0.1'),
   COFFER_BASE_URL: optionalText.pipe(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional()),
   DATABASE_URL: optionalText.pipe(
     z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
   ),
-  COFFER_DATA_DIR: z.string().min(1).default('./.coffer'),
+  COFFER_DATA_DIR: optionalText.transform((v) => v ?? './.coffer'),
   COFFER_MASTER_KEY: optionalText,
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   COFFER_TLS_CERT: optionalText,
@@ -72,12 +76,16 @@ export type MasterKeySetting = { source: 'env'; key: Buffer } | { source: 'data-
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) };
-  }
-  const e = parsed.data;
+  // Each variable on its own, so that one bad value does not hide the problems of the others:
+  // a variable that fails is left unset, and the checks below still run (and return problems).
   const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(envSchema.shape)) {
+    const result = (schema as z.ZodType).safeParse(env[name]);
+    if (result.success) values[name] = result.data;
+    else problems.push(...result.error.issues.map((i) => `${name}: ${i.message}`));
+  }
+  const e = values as z.infer<typeof envSchema>;
 
   let masterKey: MasterKeySetting = { source: 'data-dir' };
   if (e.COFFER_MASTER_KEY !== undefined) {
