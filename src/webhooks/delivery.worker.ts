@@ -34,17 +34,34 @@ export async function deliverDueMessages(ctx: AppContext): Promise<{ handled: nu
   const claimId = randomToken(16);
   const leaseUntil = new Date(now.getTime() + settings.timeoutMs + LEASE_MARGIN_MS);
   const messages = await repo.claimDueMessages(ctx.db, now, leaseUntil, claimId, BATCH);
-  await Promise.all(messages.map((message) => deliverOne(ctx, settings, message, claimId)));
+  // A batch often holds many messages for one endpoint: load it and open its secrets once.
+  const targets = new Map<string, Promise<Target>>();
+  const targetOf = (endpointId: string) => {
+    let target = targets.get(endpointId);
+    if (!target) targets.set(endpointId, (target = loadTarget(ctx, endpointId, now)));
+    return target;
+  };
+  await Promise.all(messages.map(async (message) => deliverOne(ctx, settings, await targetOf(message.endpoint_id), message, claimId)));
   return { handled: messages.length, more: messages.length === BATCH };
 }
 
-async function deliverOne(ctx: AppContext, settings: EffectiveWebhookSettings, message: WebhookMessageRow, claimId: string): Promise<void> {
-  const endpoint = await repo.findEndpointById(ctx.db, message.endpoint_id);
-  if (!endpoint) throw new TypeError(`message ${message.id} has no endpoint`);
+interface Target {
+  endpoint: WebhookEndpointRow;
+  secrets: string[];
+}
+
+async function loadTarget(ctx: AppContext, endpointId: string, now: Date): Promise<Target> {
+  const endpoint = await repo.findEndpointById(ctx.db, endpointId);
+  if (!endpoint) throw new TypeError(`no webhook endpoint ${endpointId}`);
+  return { endpoint, secrets: await liveSigningSecrets(ctx, endpoint.id, now) };
+}
+
+async function deliverOne(ctx: AppContext, settings: EffectiveWebhookSettings, target: Target, message: WebhookMessageRow, claimId: string): Promise<void> {
+  const { endpoint } = target;
   const attemptedAt = ctx.clock.now();
   let outcome: SendOutcome;
   try {
-    outcome = await send(ctx, settings, endpoint, message, attemptedAt);
+    outcome = await send(settings, target, message, attemptedAt);
   } catch (err) {
     ctx.log.error({ err, messageId: message.id }, 'webhook attempt failed unexpectedly');
     outcome = { ok: false, statusCode: null, error: 'internal error before sending', address: null, retryAfter: null, durationMs: 0, gone: false };
@@ -52,12 +69,11 @@ async function deliverOne(ctx: AppContext, settings: EffectiveWebhookSettings, m
   await recordOutcome(ctx, endpoint, message, claimId, attemptedAt, outcome);
 }
 
-async function send(ctx: AppContext, settings: EffectiveWebhookSettings, endpoint: WebhookEndpointRow, message: WebhookMessageRow, at: Date): Promise<SendOutcome> {
+async function send(settings: EffectiveWebhookSettings, { endpoint, secrets }: Target, message: WebhookMessageRow, at: Date): Promise<SendOutcome> {
   const url = new URL(endpoint.url);
   if (endpoint.mode === 'live' && url.protocol !== 'https:') {
     return { ok: false, statusCode: null, error: 'refused: live webhooks are sent over https only', address: null, retryAfter: null, durationMs: 0, gone: false };
   }
-  const secrets = await liveSigningSecrets(ctx, endpoint.id, at);
   const headers = signDelivery(secrets, message.id, at, message.body);
   return sendWebhook({
     url,
@@ -82,8 +98,13 @@ async function recordOutcome(
   const retryAfterMs = outcome.ok ? undefined : parseRetryAfter(outcome.retryAfter, at);
   const next = outcome.ok || outcome.gone ? undefined : nextAttemptAt(message.schedule_start, message.schedule_attempts, at, retryAfterMs);
   let disabledFor: string | undefined;
+  // A success on a healthy endpoint changes nothing about it (last_success_at is kept to the
+  // minute), so it neither locks nor updates the endpoint row, which a busy endpoint's
+  // deliveries would otherwise queue on.
+  const quietSuccess =
+    outcome.ok && endpoint.failing_since === null && endpoint.last_success_at !== null && at.getTime() - endpoint.last_success_at.getTime() < 60_000;
   await ctx.db.transaction().execute(async (trx) => {
-    await repo.lockEndpointForOutcome(trx, endpoint.id);
+    if (!quietSuccess) await repo.lockEndpointForOutcome(trx, endpoint.id);
     await repo.insertAttempt(trx, {
       id: prefixedId('wha'),
       message_id: message.id,
@@ -113,7 +134,7 @@ async function recordOutcome(
     // A worker whose lease ran out records what it did, but the message belongs to another now.
     if (!settled) return;
     if (outcome.ok) {
-      await repo.recordEndpointSuccess(trx, endpoint.id, at);
+      if (!quietSuccess) await repo.recordEndpointSuccess(trx, endpoint.id, at);
       return;
     }
     const failingSince = await repo.recordEndpointFailure(trx, endpoint.id, at);
