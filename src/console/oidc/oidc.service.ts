@@ -189,7 +189,7 @@ export async function finishOidcSignIn(ctx: AppContext, stateFromCookie: string 
   if (!flow) return failed('invalid-flow');
   const row = await providerRow(ctx, flow.provider_id);
 
-  let claims: { email?: unknown; email_verified?: unknown } | undefined;
+  let claims: Record<string, unknown>;
   try {
     const config = await configurationFor(ctx, row);
     const tokens = await oidc.authorizationCodeGrant(config, currentUrl, {
@@ -200,7 +200,7 @@ export async function finishOidcSignIn(ctx: AppContext, stateFromCookie: string 
     });
     const idToken = tokens.claims();
     if (!idToken) return failed('provider-error');
-    claims = idToken;
+    claims = { ...idToken };
     // Providers that follow the spec to the letter keep email for the UserInfo endpoint; the
     // library checks that its subject is the ID token's.
     if (idToken.email === undefined) claims = { ...idToken, ...(await oidc.fetchUserInfo(config, tokens.access_token, idToken.sub)) };
