@@ -15,6 +15,7 @@ import { webhookRoutes } from '../webhooks/webhook.routes.js';
 import { paymentRoutes } from '../payments/payment.routes.js';
 import { refundRoutes } from '../refunds/refund.routes.js';
 import { registerPaymentPages } from '../hosted/hosted.pages.js';
+import { registerConsolePages } from '../console/pages/console.pages.js';
 import { registerAuthentication } from './auth.js';
 import { registerDocs } from './docs.js';
 import { registerErrorHandling } from './error-handler.js';
@@ -85,6 +86,7 @@ export async function buildServer(ctx: AppContext, options: ServerOptions): Prom
   paymentRoutes(app, ctx);
   refundRoutes(app, ctx);
   await registerPaymentPages(app, ctx);
+  await registerConsolePages(app, ctx);
 
   return app;
 }

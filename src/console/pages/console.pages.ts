@@ -1,0 +1,253 @@
+// The console's first pages, on the shared page layer (src/web): templates that escape by
+// default, the page CSP with no inline script, SRI assets, CSRF tokens on every form (bound to
+// the console's browser session), errors as pages. Authentication is the console session
+// (`__Host-coffer_session`), separate from the anonymous browser session the CSRF token rides on.
+// Pages: sign-in (password, then second factor), invite acceptance, authenticator-app
+// enrolment with recovery codes shown once, a home page listing the user's services, sign-out.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { HttpApp } from '../../http/types.js';
+import type { AppContext } from '../../platform/context.js';
+import { CofferError } from '../../platform/errors.js';
+import { AssetRegistry } from '../../web/assets.js';
+import { mergeCatalogues, type Catalogues } from '../../web/i18n.js';
+import { webCatalogues } from '../../web/locales.js';
+import { besideModule } from '../../web/paths.js';
+import { cookieOptions, startSession, type SessionConfig } from '../../web/session.js';
+import { PageRenderer } from '../../web/views.js';
+import { csrfToken, registerPages, webAssetSpecs, webViewsDir } from '../../web/web.plugin.js';
+import { acceptInviteAsNewUser, viewInvite } from '../identity/invite.service.js';
+import { completeSignIn, DEVICE_COOKIE, signInWithPassword, type ClientInfo } from '../identity/signin.service.js';
+import { membershipsOf } from '../identity/user.service.js';
+import { confirmTotpEnrolment, pendingTotpEnrolment, startTotpEnrolment } from '../mfa/enrolment.service.js';
+import { lookupSession, SESSION_COOKIE, signOut, type ConsoleSession } from '../sessions/session.service.js';
+import { LIMITS } from '../settings.js';
+
+export const CONSOLE_ASSET_PREFIX = '/assets/console';
+
+/** The anonymous browser session that CSRF tokens are bound to (not the sign-in itself). */
+export const CONSOLE_BROWSER: SessionConfig = { cookieName: 'coffer_console', purpose: 'console', idleTimeoutMs: 12 * 60 * 60_000, sameSite: 'strict' };
+
+const consoleMessages: Catalogues = {
+  en: { 'errors.summary': 'There is a problem' },
+  cy: { 'errors.summary': 'Mae problem wedi codi' },
+};
+
+export function consolePageRenderer(): PageRenderer {
+  return new PageRenderer({
+    viewDirs: [besideModule(import.meta.url, 'views'), webViewsDir()],
+    assets: new AssetRegistry(webAssetSpecs(), CONSOLE_ASSET_PREFIX),
+    catalogues: mergeCatalogues(webCatalogues, consoleMessages),
+    stylesheets: ['web/page.css'],
+    scriptInventory: [],
+  });
+}
+
+const PATHS = {
+  home: '/console',
+  signIn: '/console/sign-in',
+  mfa: '/console/sign-in/mfa',
+  setup: '/console/mfa/setup',
+  signOut: '/console/sign-out',
+} as const;
+
+type FieldErrors = Record<string, string>;
+
+export async function registerConsolePages(app: HttpApp, ctx: AppContext, renderer: PageRenderer = consolePageRenderer()): Promise<void> {
+  renderer.assets.registerRoutes(app);
+  await registerPages(app, ctx, {
+    renderer,
+    session: CONSOLE_BROWSER,
+    errorView: 'console-error.njk',
+    routes: (pages) => consoleRoutes(pages, ctx, renderer),
+  });
+}
+
+function consoleRoutes(app: HttpApp, ctx: AppContext, renderer: PageRenderer): void {
+  const page = { config: { auth: 'public' as const } };
+
+  const client = (request: FastifyRequest): ClientInfo => ({
+    ip: request.ip,
+    userAgent: String(request.headers['user-agent'] ?? '').slice(0, 300),
+    deviceToken: request.cookies[DEVICE_COOKIE],
+  });
+
+  async function formToken(request: FastifyRequest, reply: FastifyReply): Promise<string> {
+    if (!request.webSession) request.webSession = await startSession(ctx, reply, CONSOLE_BROWSER);
+    return csrfToken(ctx, request);
+  }
+
+  const setSession = (reply: FastifyReply, token: string) => reply.setCookie(SESSION_COOKIE, token, cookieOptions({ sameSite: 'strict' }));
+  const clearSession = (reply: FastifyReply) => reply.clearCookie(SESSION_COOKIE, cookieOptions({ sameSite: 'strict' }));
+  const setDevice = (reply: FastifyReply, token: string) =>
+    reply.setCookie(DEVICE_COOKIE, token, { ...cookieOptions({ sameSite: 'strict' }), maxAge: Math.floor(LIMITS.knownDeviceLifetimeMs / 1000) });
+
+  async function current(request: FastifyRequest): Promise<ConsoleSession | undefined> {
+    const found = await lookupSession(ctx, request.cookies[SESSION_COOKIE]);
+    return found.ok ? found.session : undefined;
+  }
+
+  /** Where a session at each stage belongs. */
+  const placeOf = (session: ConsoleSession | undefined): string =>
+    session === undefined ? PATHS.signIn : session.stage === 'enrol' ? PATHS.setup : session.stage === 'mfa' ? PATHS.mfa : PATHS.home;
+
+  function render(reply: FastifyReply, view: string, data: Record<string, unknown>, status = 200): FastifyReply {
+    const errors = (data.errors ?? {}) as FieldErrors;
+    const errorList = Object.entries(errors).map(([field, text]) => ({ field, text }));
+    return renderer.send(reply, { view, lang: 'en', status, data: { serviceName: 'Coffer console', testMode: false, errors, errorList, paths: PATHS, ...data } });
+  }
+
+  // ---- home
+
+  app.get(PATHS.home, page, async (request, reply) => {
+    const session = await current(request);
+    if (!session || session.stage !== 'full') return reply.redirect(placeOf(session), 303);
+    return render(reply, 'console-home.njk', {
+      pageTitle: 'Your services',
+      memberships: await membershipsOf(ctx, session.userId),
+      csrfToken: await formToken(request, reply),
+    });
+  });
+
+  // ---- sign-in: password
+
+  app.get(PATHS.signIn, page, async (request, reply) => {
+    const session = await current(request);
+    if (session?.stage === 'full') return reply.redirect(PATHS.home, 303);
+    return render(reply, 'console-sign-in.njk', { pageTitle: 'Sign in', email: '', csrfToken: await formToken(request, reply) });
+  });
+
+  const signInBody = z.object({ email: z.string().max(320), password: z.string().max(1024), csrf_token: z.string().optional() });
+  app.post(PATHS.signIn, { ...page, schema: { body: signInBody } }, async (request, reply) => {
+    const outcome = await signInWithPassword(ctx, { email: request.body.email, password: request.body.password }, client(request));
+    if (!outcome.ok) {
+      const message =
+        outcome.reason === 'throttled'
+          ? 'Too many sign-in attempts from this network. Wait 15 minutes and try again.'
+          : 'Enter a correct email address and password. After 10 wrong attempts an account is locked for 30 minutes.';
+      return render(
+        reply,
+        'console-sign-in.njk',
+        { pageTitle: 'Sign in', email: request.body.email, csrfToken: await formToken(request, reply), errors: { email: message } },
+        outcome.reason === 'throttled' ? 429 : 401,
+      );
+    }
+    setSession(reply, outcome.token);
+    return reply.redirect(outcome.next === 'mfa' ? PATHS.mfa : PATHS.setup, 303);
+  });
+
+  // ---- sign-in: second factor
+
+  app.get(PATHS.mfa, page, async (request, reply) => {
+    const session = await current(request);
+    if (session?.stage !== 'mfa') return reply.redirect(placeOf(session), 303);
+    return render(reply, 'console-mfa.njk', { pageTitle: 'Enter your security code', csrfToken: await formToken(request, reply) });
+  });
+
+  const mfaBody = z.object({ code: z.string().max(20).optional(), recovery_code: z.string().max(100).optional(), csrf_token: z.string().optional() });
+  app.post(PATHS.mfa, { ...page, schema: { body: mfaBody } }, async (request, reply) => {
+    const session = await current(request);
+    if (session?.stage !== 'mfa') return reply.redirect(placeOf(session), 303);
+    const recovery = request.body.recovery_code?.trim();
+    const factor = recovery ? { kind: 'recovery' as const, code: recovery } : { kind: 'totp' as const, code: request.body.code ?? '' };
+    const outcome = await completeSignIn(ctx, session, factor, client(request));
+    if (!outcome.ok) {
+      if (outcome.reason === 'locked') {
+        clearSession(reply);
+        return render(reply, 'console-sign-in.njk', {
+          pageTitle: 'Sign in',
+          email: '',
+          csrfToken: await formToken(request, reply),
+          errors: { email: 'Too many wrong attempts: the account is locked for 30 minutes.' },
+        }, 401);
+      }
+      const field = recovery ? 'recovery_code' : 'code';
+      return render(reply, 'console-mfa.njk', { pageTitle: 'Enter your security code', csrfToken: await formToken(request, reply), errors: { [field]: 'The code is not right. Enter the current code from your authenticator app, or an unused recovery code.' } }, 401);
+    }
+    setSession(reply, outcome.token);
+    if (outcome.deviceToken) setDevice(reply, outcome.deviceToken);
+    return reply.redirect(PATHS.home, 303);
+  });
+
+  // ---- invites
+
+  const inviteParams = z.object({ token: z.string().max(200) });
+  app.get('/console/invite/:token', { ...page, schema: { params: inviteParams } }, async (request, reply) => {
+    let invite;
+    try {
+      invite = await viewInvite(ctx, request.params.token);
+    } catch (err) {
+      if (err instanceof CofferError) return render(reply, 'console-invite-invalid.njk', { pageTitle: 'This invitation link does not work' }, err.status);
+      throw err;
+    }
+    return render(reply, 'console-invite.njk', { pageTitle: 'Create your account', invite, action: request.url, csrfToken: await formToken(request, reply) });
+  });
+
+  const inviteBody = z.object({ password: z.string().max(1024), confirm: z.string().max(1024), csrf_token: z.string().optional() });
+  app.post('/console/invite/:token', { ...page, schema: { params: inviteParams, body: inviteBody } }, async (request, reply) => {
+    let invite;
+    try {
+      invite = await viewInvite(ctx, request.params.token);
+    } catch (err) {
+      if (err instanceof CofferError) return render(reply, 'console-invite-invalid.njk', { pageTitle: 'This invitation link does not work' }, err.status);
+      throw err;
+    }
+    const again = async (errors: FieldErrors, status: number) =>
+      render(reply, 'console-invite.njk', { pageTitle: 'Create your account', invite, action: request.url, csrfToken: await formToken(request, reply), errors }, status);
+    if (request.body.password !== request.body.confirm) return again({ confirm: 'The passwords do not match' }, 422);
+    try {
+      const accepted = await acceptInviteAsNewUser(ctx, request.params.token, { password: request.body.password, ...client(request) });
+      setSession(reply, accepted.token);
+      return reply.redirect(PATHS.setup, 303);
+    } catch (err) {
+      if (err instanceof CofferError && err.status === 422) return again({ password: err.message }, 422);
+      if (err instanceof CofferError && err.status === 409) return again({ password: err.message }, 409);
+      throw err;
+    }
+  });
+
+  // ---- authenticator app enrolment
+
+  app.get(PATHS.setup, page, async (request, reply) => {
+    const session = await current(request);
+    if (!session || session.stage === 'mfa') return reply.redirect(placeOf(session), 303);
+    if (session.stage === 'full' && (session.mfaAt === null || session.checkedAt.getTime() - session.mfaAt.getTime() > LIMITS.stepUpMaxAgeMs)) {
+      return reply.redirect(PATHS.home, 303);
+    }
+    const enrolment = (await pendingTotpEnrolment(ctx, session)) ?? (await startTotpEnrolment(ctx, session));
+    return render(reply, 'console-totp-setup.njk', { pageTitle: 'Set up your authenticator app', enrolment, csrfToken: await formToken(request, reply) });
+  });
+
+  app.post(PATHS.setup, { ...page, schema: { body: z.object({ code: z.string().max(20), csrf_token: z.string().optional() }) } }, async (request, reply) => {
+    const session = await current(request);
+    if (!session || session.stage === 'mfa') return reply.redirect(placeOf(session), 303);
+    try {
+      const done = await confirmTotpEnrolment(ctx, session, request.body.code, client(request));
+      if (done.token) setSession(reply, done.token);
+      if (done.deviceToken) setDevice(reply, done.deviceToken);
+      if (done.recoveryCodes) {
+        return render(reply, 'console-recovery-codes.njk', { pageTitle: 'Save your recovery codes', codes: done.recoveryCodes });
+      }
+      return reply.redirect(PATHS.home, 303);
+    } catch (err) {
+      if (!(err instanceof CofferError) || err.status >= 500 || err.status === 401) throw err;
+      const enrolment = await pendingTotpEnrolment(ctx, session);
+      if (!enrolment) return reply.redirect(PATHS.setup, 303);
+      return render(reply, 'console-totp-setup.njk', {
+        pageTitle: 'Set up your authenticator app',
+        enrolment,
+        csrfToken: await formToken(request, reply),
+        errors: { code: 'The code is not right. Enter the 6-digit code your app shows now.' },
+      }, 422);
+    }
+  });
+
+  // ---- sign-out
+
+  app.post(PATHS.signOut, { ...page, schema: { body: z.object({ csrf_token: z.string().optional() }) } }, async (request, reply) => {
+    const session = await current(request);
+    if (session) await signOut(ctx, session);
+    clearSession(reply);
+    return reply.redirect(PATHS.signIn, 303);
+  });
+}
