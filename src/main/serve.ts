@@ -1,6 +1,5 @@
 // `coffer serve`: opens the store, migrates, listens, and shuts down gracefully: stop
 // accepting, let in-flight requests finish, then close the database and release the lock.
-import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../platform/clock.js';
@@ -11,9 +10,10 @@ import type { Config } from './config.js';
 import { startOperatorSocket } from './operator-socket.js';
 import { openRuntime, StartupRefusal, type Runtime } from './runtime.js';
 import { startWorkers } from './workers.js';
+import { VERSION } from './version.js';
 import { configureAudit } from '../audit/audit.settings.js';
 
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export { VERSION };
 
 export interface RunningServer {
   app: HttpApp;
