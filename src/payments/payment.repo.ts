@@ -3,7 +3,7 @@
 // payment was no longer in the state the caller saw.
 import { sql, type Insertable, type Kysely, type Updateable } from 'kysely';
 import type { Database } from '../store/schema.js';
-import type { PaymentAccountSettingsRow, PaymentRow, PaymentsTable } from './payment.tables.js';
+import type { IdempotentOperation, NewPaymentAccountSettings, PaymentAccountSettingsRow, PaymentRow, PaymentsTable } from './payment.tables.js';
 import type { PaymentState } from './payment.machine.js';
 
 type Db = Kysely<Database>;
@@ -50,12 +50,11 @@ export async function findSettings(db: Db, accountId: string): Promise<PaymentAc
   return db.selectFrom('payment_account_settings').selectAll().where('account_id', '=', accountId).executeTakeFirst();
 }
 
-export async function upsertSettings(db: Db, settings: PaymentAccountSettingsRow): Promise<void> {
-  await db
-    .insertInto('payment_account_settings')
-    .values(settings)
-    .onConflict((oc) => oc.column('account_id').doUpdateSet(settings))
-    .execute();
+/** Sets the given features of an account, leaving the others as they were (or their defaults). */
+export async function upsertSettings(db: Db, settings: { account_id: string } & Partial<Omit<NewPaymentAccountSettings, 'account_id'>>): Promise<void> {
+  const { account_id: _accountId, ...changes } = settings;
+  const query = db.insertInto('payment_account_settings').values(settings);
+  await (Object.keys(changes).length === 0 ? query.onConflict((oc) => oc.column('account_id').doNothing()) : query.onConflict((oc) => oc.column('account_id').doUpdateSet(changes))).execute();
 }
 
 export async function findServiceName(db: Db, serviceId: string): Promise<string | undefined> {
@@ -98,38 +97,86 @@ export async function deleteTokensCreatedBefore(db: Db, before: Date, limit: num
 
 // ---- idempotency keys
 
-export async function claimIdempotencyKey(
-  db: Db,
-  key: { accountId: string; key: string; requestHash: string; paymentId: string; at: Date; expiredBefore: Date },
-): Promise<boolean> {
+export interface IdempotencyClaim {
+  accountId: string;
+  operation: IdempotentOperation;
+  key: string;
+  requestHash: string;
+  paymentId: string;
+  at: Date;
+  /** Claims older than this are forgotten (24 hours). */
+  expiredBefore: Date;
+}
+
+/** Takes the key for this request; false when the account already used it for this operation. */
+export async function claimIdempotencyKey(db: Db, claim: IdempotencyClaim): Promise<boolean> {
   await db
     .deleteFrom('payment_idempotency_keys')
-    .where('account_id', '=', key.accountId)
-    .where('idempotency_key', '=', key.key)
-    .where('created_at', '<', key.expiredBefore)
+    .where('account_id', '=', claim.accountId)
+    .where('operation', '=', claim.operation)
+    .where('idempotency_key', '=', claim.key)
+    .where('created_at', '<', claim.expiredBefore)
     .execute();
   const result = await db
     .insertInto('payment_idempotency_keys')
-    .values({ account_id: key.accountId, idempotency_key: key.key, request_hash: key.requestHash, payment_id: key.paymentId, created_at: key.at })
-    .onConflict((oc) => oc.columns(['account_id', 'idempotency_key']).doNothing())
+    .values({
+      account_id: claim.accountId,
+      operation: claim.operation,
+      idempotency_key: claim.key,
+      request_hash: claim.requestHash,
+      payment_id: claim.paymentId,
+      resource_id: null,
+      created_at: claim.at,
+    })
+    .onConflict((oc) => oc.columns(['account_id', 'operation', 'idempotency_key']).doNothing())
     .executeTakeFirst();
   return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
 }
 
-export async function findIdempotencyKey(db: Db, accountId: string, key: string, notBefore: Date): Promise<{ request_hash: string; payment_id: string } | undefined> {
+export async function findIdempotencyKey(
+  db: Db,
+  accountId: string,
+  operation: IdempotentOperation,
+  key: string,
+  notBefore: Date,
+): Promise<{ request_hash: string; payment_id: string; resource_id: string | null } | undefined> {
   return db
     .selectFrom('payment_idempotency_keys')
-    .select(['request_hash', 'payment_id'])
+    .select(['request_hash', 'payment_id', 'resource_id'])
     .where('account_id', '=', accountId)
+    .where('operation', '=', operation)
     .where('idempotency_key', '=', key)
     .where('created_at', '>=', notBefore)
     .executeTakeFirst();
 }
 
+export async function completeIdempotencyKey(db: Db, accountId: string, operation: IdempotentOperation, key: string, resourceId: string): Promise<void> {
+  await db
+    .updateTable('payment_idempotency_keys')
+    .set({ resource_id: resourceId })
+    .where('account_id', '=', accountId)
+    .where('operation', '=', operation)
+    .where('idempotency_key', '=', key)
+    .execute();
+}
+
+/** Gives a key back when its request failed, so the client may retry with it. */
+export async function releaseIdempotencyKey(db: Db, accountId: string, operation: IdempotentOperation, key: string): Promise<void> {
+  await db
+    .deleteFrom('payment_idempotency_keys')
+    .where('account_id', '=', accountId)
+    .where('operation', '=', operation)
+    .where('idempotency_key', '=', key)
+    .where('resource_id', 'is', null)
+    .execute();
+}
+
 export async function deleteIdempotencyKeysBefore(db: Db, before: Date, limit: number): Promise<number> {
   const result = await db
     .deleteFrom('payment_idempotency_keys')
-    .where(sql<boolean>`(account_id, idempotency_key) in (select account_id, idempotency_key from payment_idempotency_keys where created_at < ${before} limit ${limit})`)
+    .where(
+      sql<boolean>`(account_id, operation, idempotency_key) in (select account_id, operation, idempotency_key from payment_idempotency_keys where created_at < ${before} limit ${limit})`,
+    )
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
@@ -211,4 +258,25 @@ export async function lockStuck(db: Db, states: readonly PaymentState[], updated
 export async function touchInFlight(db: Db, id: string, state: PaymentState, at: Date): Promise<boolean> {
   const result = await db.updateTable('payments').set({ updated_at: at }).where('id', '=', id).where('status', '=', state).executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
+}
+
+// ---- rate limits
+
+/** Counts one request in a bucket's window and returns the count so far (atomic across nodes). */
+export async function countRequest(db: Db, bucket: string, windowStart: Date): Promise<number> {
+  const row = await db
+    .insertInto('rate_limit_counters')
+    .values({ bucket, window_start: windowStart, count: 1 })
+    .onConflict((oc) => oc.columns(['bucket', 'window_start']).doUpdateSet((eb) => ({ count: eb('rate_limit_counters.count', '+', 1) })))
+    .returning('count')
+    .executeTakeFirstOrThrow();
+  return row.count;
+}
+
+export async function deleteRateWindowsBefore(db: Db, before: Date, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom('rate_limit_counters')
+    .where(sql<boolean>`(bucket, window_start) in (select bucket, window_start from rate_limit_counters where window_start < ${before} limit ${limit})`)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

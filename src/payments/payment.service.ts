@@ -1,7 +1,6 @@
 // The payments API: create, get, search, events, cancel and capture, each as validate → load
 // and check state → (call the processor outside any transaction) → persist and emit.
 // Every lookup is scoped by the caller's account; another account's payment does not exist.
-import { createHash } from 'node:crypto';
 import { listEventsForResource, recordDomainEvent } from '../events/event.repo.js';
 import { ProcessorUnavailable } from '../connectors/connector.js';
 import type { AppContext } from '../platform/context.js';
@@ -14,6 +13,7 @@ import type { AgreementPaymentType, AuthorisationMode, PaymentRow, PaymentsTable
 import { transitionNow } from './payment.transitions.js';
 import { blindIndex, PERSONAL_DATA_KEY_VERSION, sealPersonal } from './personal-data.js';
 import { mintPayerToken } from './payer-token.js';
+import { IDEMPOTENCY_WINDOW_MS, requestHash, runIdempotent } from './idempotency.js';
 import type { Insertable } from 'kysely';
 
 export interface Caller {
@@ -44,26 +44,7 @@ export interface CreatePaymentInput {
   agreement_payment_type?: AgreementPaymentType | undefined;
 }
 
-export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
-export const IDEMPOTENCY_KEY_PATTERN = /^[a-zA-Z0-9-]{1,255}$/;
-
 class IdempotentReplay extends Error {}
-
-/** Same key, same body (compared as JSON maps, key order aside) → same hash. */
-export function requestHash(body: unknown): string {
-  const canonical = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(canonical);
-    if (value !== null && typeof value === 'object') {
-      return Object.fromEntries(
-        Object.keys(value)
-          .sort()
-          .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
-      );
-    }
-    return value;
-  };
-  return createHash('sha256').update(JSON.stringify(canonical(body))).digest('hex');
-}
 
 async function accountSettings(ctx: AppContext, accountId: string) {
   return (
@@ -74,6 +55,10 @@ async function accountSettings(ctx: AppContext, accountId: string) {
       allow_recurring: false,
       allow_zero_amount: false,
       payments_disabled: false,
+      rate_limit_create_per_second: null,
+      rate_limit_capture_per_second: null,
+      rate_limit_post_per_second: null,
+      rate_limit_get_per_second: null,
     }
   );
 }
@@ -189,6 +174,7 @@ export async function createPayment(
         if (options.idempotencyKey !== undefined && hash !== undefined) {
           const claimed = await repo.claimIdempotencyKey(trx, {
             accountId: caller.accountId,
+            operation: 'create_payment',
             key: options.idempotencyKey,
             requestHash: hash,
             paymentId: id,
@@ -213,7 +199,7 @@ export async function createPayment(
       return { status: 201, payment: toPaymentView(ctx, created, { payerToken: token }) };
     } catch (err) {
       if (!(err instanceof IdempotentReplay) || options.idempotencyKey === undefined) throw err;
-      const existing = await repo.findIdempotencyKey(ctx.db, caller.accountId, options.idempotencyKey, new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS));
+      const existing = await repo.findIdempotencyKey(ctx.db, caller.accountId, 'create_payment', options.idempotencyKey, new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS));
       if (!existing) continue; // the key's earlier holder rolled back or aged out: try again
       // eslint-disable-next-line security/detect-possible-timing-attacks -- compares request digests, not a secret
       if (existing.request_hash !== hash) throw paymentError('P0191', [], { header: 'Idempotency-Key' });
@@ -281,8 +267,18 @@ export async function finishProcessorCancel(ctx: AppContext, payment: PaymentRow
   if (current) await transitionNow(ctx.db, current, 'processor_cancel_done', ctx.clock.now());
 }
 
-/** POST /v1/payments/{id}/cancel. */
-export async function cancelPayment(ctx: AppContext, accountId: string, paymentId: string): Promise<void> {
+/** POST /v1/payments/{id}/cancel (idempotent with an Idempotency-Key). */
+export async function cancelPayment(ctx: AppContext, accountId: string, paymentId: string, idempotencyKey?: string): Promise<void> {
+  await runIdempotent(
+    ctx,
+    { accountId, operation: 'cancel', key: idempotencyKey, paymentId, body: null },
+    () => cancelNow(ctx, accountId, paymentId),
+    () => undefined,
+    async () => undefined,
+  );
+}
+
+async function cancelNow(ctx: AppContext, accountId: string, paymentId: string): Promise<void> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const payment = await requirePayment(ctx, accountId, paymentId, 'P0500');
     const state = payment.status as PaymentState;
@@ -324,7 +320,17 @@ export async function finishCapture(ctx: AppContext, payment: PaymentRow): Promi
 }
 
 /** POST /v1/payments/{id}/capture: only a capturable payment; one of many racing callers wins. */
-export async function capturePayment(ctx: AppContext, accountId: string, paymentId: string): Promise<void> {
+export async function capturePayment(ctx: AppContext, accountId: string, paymentId: string, idempotencyKey?: string): Promise<void> {
+  await runIdempotent(
+    ctx,
+    { accountId, operation: 'capture', key: idempotencyKey, paymentId, body: null },
+    () => captureNow(ctx, accountId, paymentId),
+    () => undefined,
+    async () => undefined,
+  );
+}
+
+async function captureNow(ctx: AppContext, accountId: string, paymentId: string): Promise<void> {
   const payment = await requirePayment(ctx, accountId, paymentId, 'P1000');
   if (payment.status !== 'awaiting_capture_request') throw paymentError('P1003');
   const now = ctx.clock.now();

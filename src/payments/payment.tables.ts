@@ -1,6 +1,6 @@
 // Tables of the payments domain (payments, payer tokens, refunds, idempotency keys, per-account
 // payment settings), joined into the store's Database type. Kept in step with 0002_payments.
-import type { ColumnType, Generated, Selectable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
@@ -76,22 +76,42 @@ export interface RefundsTable {
   updated_at: Timestamp;
 }
 
+export type IdempotentOperation = 'create_payment' | 'cancel' | 'capture' | 'refund';
+
 export interface PaymentIdempotencyKeysTable {
   account_id: string;
+  /** Keys are scoped by operation: one key may create a payment and, separately, refund it. */
+  operation: ColumnType<IdempotentOperation, IdempotentOperation | undefined, never>;
   idempotency_key: string;
   request_hash: string;
   payment_id: string;
+  /** What the operation produced when that is not the payment itself (a refund's id). */
+  resource_id: string | null;
   created_at: Timestamp;
 }
+
+export interface RateLimitCountersTable {
+  bucket: string;
+  window_start: Timestamp;
+  count: number;
+}
+
+type Flag = ColumnType<boolean, boolean | undefined, boolean>;
+type OptionalLimit = ColumnType<number | null, number | null | undefined, number | null>;
 
 /** Per-account payment features, all off by default (a missing row means defaults). */
 export interface PaymentAccountSettingsTable {
   account_id: string;
-  allow_moto: boolean;
-  allow_moto_api: boolean;
-  allow_recurring: boolean;
-  allow_zero_amount: boolean;
-  payments_disabled: boolean;
+  allow_moto: Flag;
+  allow_moto_api: Flag;
+  allow_recurring: Flag;
+  allow_zero_amount: Flag;
+  payments_disabled: Flag;
+  /** Per-second limits; null means GOV.UK Pay's defaults. */
+  rate_limit_create_per_second: OptionalLimit;
+  rate_limit_capture_per_second: OptionalLimit;
+  rate_limit_post_per_second: OptionalLimit;
+  rate_limit_get_per_second: OptionalLimit;
 }
 
 export interface PaymentTables {
@@ -100,8 +120,10 @@ export interface PaymentTables {
   refunds: RefundsTable;
   payment_idempotency_keys: PaymentIdempotencyKeysTable;
   payment_account_settings: PaymentAccountSettingsTable;
+  rate_limit_counters: RateLimitCountersTable;
 }
 
 export type PaymentRow = Selectable<PaymentsTable>;
 export type RefundRow = Selectable<RefundsTable>;
 export type PaymentAccountSettingsRow = Selectable<PaymentAccountSettingsTable>;
+export type NewPaymentAccountSettings = Insertable<PaymentAccountSettingsTable>;

@@ -5,7 +5,8 @@
 //  - reconciler: payments and refunds stuck in flight (a node died mid-call, or the processor
 //    was unreachable) are finished: captures, voids and refunds retried; an authorisation whose
 //    answer never came is an error (P0050), as GOV.UK Pay reports a timeout.
-//  - housekeeping: payer tokens after 7 days, idempotency keys after 24 hours.
+//  - housekeeping: payer tokens after 7 days, idempotency keys after 24 hours, rate-limit
+//    windows after a minute.
 import type { AppContext } from '../platform/context.js';
 import type { Worker } from '../platform/worker.js';
 import { lockStuckRefunds, touchRefund } from '../refunds/refund.repo.js';
@@ -14,7 +15,8 @@ import { EXPIRY_AFTER_MS, IN_FLIGHT, transition, type PaymentState } from './pay
 import * as repo from './payment.repo.js';
 import type { PaymentRow, RefundRow } from './payment.tables.js';
 import { applyTransition } from './payment.transitions.js';
-import { finishCapture, finishProcessorCancel, IDEMPOTENCY_WINDOW_MS } from './payment.service.js';
+import { finishCapture, finishProcessorCancel } from './payment.service.js';
+import { IDEMPOTENCY_WINDOW_MS } from './idempotency.js';
 
 const BATCH = 100;
 /** How long a row may sit in flight before the reconciler takes it (GOV.UK Pay skips 300 s). */
@@ -49,6 +51,7 @@ export const paymentExpiryWorker: Worker = {
     for (const payment of toVoid) await finishProcessorCancel(ctx, payment);
     handled += await repo.deleteTokensCreatedBefore(ctx.db, new Date(now.getTime() - TOKEN_LIFETIME_MS), 1000);
     handled += await repo.deleteIdempotencyKeysBefore(ctx.db, new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS), 1000);
+    handled += await repo.deleteRateWindowsBefore(ctx.db, new Date(now.getTime() - 60_000), 5000);
     return { handled, more };
   },
 };

@@ -22,6 +22,13 @@ export interface AppContext {
   console?: Partial<ConsolePolicy>;
   /** Webhook delivery settings; defaults apply where absent (see webhooks/settings.ts). */
   webhooks?: Partial<WebhookSettings>;
+  /** Payments API policy; GOV.UK Pay's defaults apply where absent (see payments/rate-limit.ts). */
+  payments?: Partial<PaymentsPolicy>;
+}
+
+export interface PaymentsPolicy {
+  /** Per-second limits for accounts without their own: GOV.UK Pay's 15 / 15 / 15 / 75. */
+  defaultRateLimits: { create_payment: number; capture_payment: number; post: number; get: number };
 }
 
 export interface WebhookSettings {

@@ -7,6 +7,7 @@ import type { AppContext } from '../platform/context.js';
 import { paymentError } from '../payments/payment.errors.js';
 import { bodyValidationError, errorResponse, pageLinks, paymentParams, searchValidationError } from '../payments/payment.schemas.js';
 import * as refunds from './refund.service.js';
+import { idempotencyKeyOf, limited } from '../payments/payment.routes.js';
 
 const link = z.object({ href: z.string(), method: z.string() });
 export const refundResponse = z.object({
@@ -34,12 +35,19 @@ export function refundRoutes(app: HttpApp, ctx: AppContext): void {
   app.post(
     '/v1/payments/:paymentId/refunds',
     {
+      onRequest: limited(ctx, 'post'),
       config: { auth: { scope: 'refunds:write' }, validationError: bodyValidationError({ missing: 'P0601', invalid: 'P0602', unparseable: 'P0697' }) },
       schema: { tags: ['refunds'], summary: 'Refund a payment', params: paymentParams, body: refundBody, response: { 202: refundResponse, '4xx': errorResponse } },
     },
     async (request, reply) => {
       const caller = principalOf(request);
-      const refund = await refunds.createRefund(ctx, { accountId: caller.accountId, serviceId: caller.serviceId, mode: caller.mode }, request.params.paymentId, request.body);
+      const refund = await refunds.createRefund(
+        ctx,
+        { accountId: caller.accountId, serviceId: caller.serviceId, mode: caller.mode },
+        request.params.paymentId,
+        request.body,
+        idempotencyKeyOf(request),
+      );
       return reply.status(202).send(refund);
     },
   );
@@ -47,6 +55,7 @@ export function refundRoutes(app: HttpApp, ctx: AppContext): void {
   app.get(
     '/v1/payments/:paymentId/refunds',
     {
+      onRequest: limited(ctx, 'get'),
       config: { auth: { scope: 'refunds:read' }, validationError: () => paymentError('P0800') },
       schema: {
         tags: ['refunds'],
@@ -61,6 +70,7 @@ export function refundRoutes(app: HttpApp, ctx: AppContext): void {
   app.get(
     '/v1/payments/:paymentId/refunds/:refundId',
     {
+      onRequest: limited(ctx, 'get'),
       config: { auth: { scope: 'refunds:read' }, validationError: () => paymentError('P0700') },
       schema: { tags: ['refunds'], summary: 'Get a refund', params: refundParams, response: { 200: refundResponse } },
     },
@@ -70,6 +80,7 @@ export function refundRoutes(app: HttpApp, ctx: AppContext): void {
   app.get(
     '/v1/refunds',
     {
+      onRequest: limited(ctx, 'get'),
       config: { auth: { scope: 'refunds:read' }, validationError: searchValidationError('P1101') },
       schema: {
         tags: ['refunds'],

@@ -14,6 +14,7 @@ import { requirePayment, type Caller } from '../payments/payment.service.js';
 import type { RefundRow } from '../payments/payment.tables.js';
 import { pageLinks, parseDateOnly, parseDateTime, parsePaging, pastTheEnd, type PageLinks } from '../payments/pagination.js';
 import * as repo from './refund.repo.js';
+import { runIdempotent } from '../payments/idempotency.js';
 
 export interface CreateRefundInput {
   amount: number;
@@ -26,7 +27,18 @@ class RefundRefused extends Error {
   }
 }
 
-export async function createRefund(ctx: AppContext, caller: Caller, paymentId: string, input: CreateRefundInput): Promise<RefundView> {
+/** POST /v1/payments/{id}/refunds; with an Idempotency-Key, a retry never refunds twice. */
+export async function createRefund(ctx: AppContext, caller: Caller, paymentId: string, input: CreateRefundInput, idempotencyKey?: string): Promise<RefundView> {
+  return runIdempotent(
+    ctx,
+    { accountId: caller.accountId, operation: 'refund', key: idempotencyKey, paymentId, body: input },
+    () => refundNow(ctx, caller, paymentId, input),
+    (refund) => refund.refund_id,
+    async (refundId) => getRefund(ctx, caller.accountId, paymentId, refundId ?? ''),
+  );
+}
+
+async function refundNow(ctx: AppContext, caller: Caller, paymentId: string, input: CreateRefundInput): Promise<RefundView> {
   await requirePayment(ctx, caller.accountId, paymentId, 'P0600');
   const settings = await paymentRepo.findSettings(ctx.db, caller.accountId);
   if (settings?.payments_disabled) throw paymentError('P0941');

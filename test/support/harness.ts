@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { ManualClock } from '../../src/platform/clock.js';
-import type { AppContext, WebhookSettings } from '../../src/platform/context.js';
+import type { AppContext, PaymentsPolicy, WebhookSettings } from '../../src/platform/context.js';
 import { openStore, type Store } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
 import { buildServer, type ServerOptions } from '../../src/http/server.js';
@@ -51,7 +51,7 @@ export interface TestResponse {
 }
 
 export async function startCoffer(
-  options: Partial<ServerOptions> & { clock?: ManualClock; masterKeyFromEnvironment?: boolean; webhooks?: Partial<WebhookSettings> } = {},
+  options: Partial<ServerOptions> & { clock?: ManualClock; masterKeyFromEnvironment?: boolean; webhooks?: Partial<WebhookSettings>; payments?: Partial<PaymentsPolicy> } = {},
 ): Promise<TestCoffer> {
   let dataDir: string | undefined;
   const store = usingPostgres()
@@ -77,6 +77,9 @@ export async function startCoffer(
     baseUrl: 'http://127.0.0.1',
     // Test receivers listen on loopback; only test-mode endpoints may use the exception.
     webhooks: { allowPrivateNetworks: ['loopback'], ...options.webhooks },
+    // The clock is frozen, so a whole test runs inside one rate-limit second: tests are not
+    // limited unless they set an account's limits (or pass payments.defaultRateLimits).
+    payments: { defaultRateLimits: { create_payment: 1e9, capture_payment: 1e9, post: 1e9, get: 1e9 }, ...options.payments },
   };
   const app = await buildServer(ctx, {
     baseUrl: options.baseUrl ?? 'http://127.0.0.1',

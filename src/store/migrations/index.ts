@@ -6,6 +6,7 @@ import * as audit from './0006_audit.js';
 import * as console from './0005_console.js';
 import * as webhooks from './0004_webhooks.js';
 import * as payments from './0002_payments.js';
+import * as paymentLimits from './0002b_payments_limits.js';
 import * as hosted from './0003_hosted.js';
 
 export const migrations: Record<string, Migration> = {
@@ -13,6 +14,7 @@ export const migrations: Record<string, Migration> = {
   '0006_audit': audit,
   '0005_console': console,
   '0002_payments': payments,
+  '0002b_payments_limits': paymentLimits,
   '0003_hosted': hosted,
   '0004_webhooks': webhooks,
 };
