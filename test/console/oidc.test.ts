@@ -2,8 +2,6 @@
 // here on a loopback port, with its development login and consent screens driven over HTTP.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import Provider from 'oidc-provider';
 import { startCoffer, type TestCoffer } from '../support/harness.js';
 import { addOidcProvider, callbackUrl, finishOidcSignIn, startOidcSignIn } from '../../src/console/oidc/oidc.service.js';
 import { completeSignIn } from '../../src/console/identity/signin.service.js';
@@ -12,49 +10,19 @@ import { totpCodeAt } from '../../src/console/mfa/totp.js';
 import { authorise, membershipsOf } from '../../src/console/identity/user.service.js';
 import { lookupSession } from '../../src/console/sessions/session.service.js';
 import { client, enrolledUser, secretOf, uniqueEmail } from './helpers.js';
+import { CLIENT_ID, CLIENT_SECRET, startTestIdp, type TestIdp } from './test-idp.js';
 
 let coffer: TestCoffer;
-let idp: Server;
+let idp: TestIdp;
 let issuer: string;
-const CLIENT_ID = 'coffer-console';
-const CLIENT_SECRET = 'a-long-client-secret-for-the-test-provider-0123456789';
-/** The people the provider knows, by subject: their email and whether it is verified. */
-const people = new Map<string, { email: string; verified: boolean }>();
 
 before(async () => {
   coffer = await startCoffer();
-  idp = createServer();
-  await new Promise<void>((resolve) => idp.listen(0, '127.0.0.1', resolve));
-  const address = idp.address();
-  issuer = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  const provider = new Provider(issuer, {
-    clients: [
-      {
-        client_id: CLIENT_ID,
-        client_secret: CLIENT_SECRET,
-        redirect_uris: [callbackUrl(coffer.ctx)],
-        token_endpoint_auth_method: 'client_secret_post',
-        grant_types: ['authorization_code'],
-        response_types: ['code'],
-      },
-    ],
-    claims: { openid: ['sub'], email: ['email', 'email_verified'] },
-    scopes: ['openid', 'email', 'profile'],
-    findAccount: async (_ctx, sub) => {
-      const person = people.get(sub);
-      if (!person) return undefined;
-      return { accountId: sub, claims: async () => ({ sub, email: person.email, email_verified: person.verified }) };
-    },
-    features: { devInteractions: { enabled: true } },
-    pkce: { required: () => true },
-    cookies: { keys: ['test-cookie-signing-key-0123456789'] },
-  });
-  provider.on('server_error', (_ctx, err) => console.error(err));
-  idp.on('request', provider.callback());
+  idp = await startTestIdp(callbackUrl(coffer.ctx));
+  issuer = idp.issuer;
 });
 after(async () => {
-  await new Promise<void>((resolve) => idp.close(() => resolve()));
-  idp.closeAllConnections();
+  await idp.close();
   await coffer.close();
 });
 
@@ -115,11 +83,7 @@ async function provider(serviceId: string, overrides: { allowedDomains?: string[
   });
 }
 
-function person(email: string, verified = true): string {
-  const sub = `sub-${people.size + 1}-${Math.random().toString(36).slice(2)}`;
-  people.set(sub, { email, verified });
-  return sub;
-}
+const person = (email: string, verified = true): string => idp.person(email, verified);
 
 describe('OIDC sign-in', () => {
   test('an invited member signs in through the provider, then gives Coffer’s own second factor', async () => {

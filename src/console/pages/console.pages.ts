@@ -22,6 +22,7 @@ import { membershipsOf } from '../identity/user.service.js';
 import { confirmTotpEnrolment, pendingTotpEnrolment, startTotpEnrolment } from '../mfa/enrolment.service.js';
 import { lookupSession, SESSION_COOKIE, signOut, type ConsoleSession } from '../sessions/session.service.js';
 import { LIMITS } from '../settings.js';
+import { finishOidcSignIn, OIDC_STATE_COOKIE, startOidcSignIn } from '../oidc/oidc.service.js';
 
 export const CONSOLE_ASSET_PREFIX = '/assets/console';
 
@@ -240,6 +241,32 @@ function consoleRoutes(app: HttpApp, ctx: AppContext, renderer: PageRenderer): v
         errors: { code: 'The code is not right. Enter the 6-digit code your app shows now.' },
       }, 422);
     }
+  });
+
+  // ---- sign-in through an organisation's identity provider. Each provider has its own start
+  // link (/console/sign-in/oidc/<id>), which an organisation gives its staff; the public sign-in
+  // page does not list providers, so it does not name the organisations using Coffer.
+
+  app.get('/console/sign-in/oidc/:providerId', { ...page, schema: { params: z.object({ providerId: z.string().max(60) }) } }, async (request, reply) => {
+    const started = await startOidcSignIn(ctx, request.params.providerId);
+    // Lax: the provider sends the browser back cross-site, and a Strict cookie would stay behind.
+    reply.setCookie(OIDC_STATE_COOKIE, started.state, { ...cookieOptions({ sameSite: 'lax' }), maxAge: Math.floor(LIMITS.oidcFlowMs / 1000) });
+    return reply.redirect(started.url, 303);
+  });
+
+  app.get('/console/sign-in/oidc/callback', page, async (request, reply) => {
+    const state = request.cookies[OIDC_STATE_COOKIE];
+    reply.clearCookie(OIDC_STATE_COOKIE, cookieOptions({ sameSite: 'lax' }));
+    const outcome = await finishOidcSignIn(ctx, state, new URL(request.url, ctx.baseUrl), client(request));
+    if (!outcome.ok) {
+      const message =
+        outcome.reason === 'not-invited' || outcome.reason === 'domain-not-allowed'
+          ? 'Your organisation’s sign-in worked, but this account has not been given access to the Coffer console. Ask an administrator to invite you.'
+          : 'Signing in through your organisation did not work. Try again, or sign in with your email address and password.';
+      return render(reply, 'console-sign-in.njk', { pageTitle: 'Sign in', email: '', csrfToken: await formToken(request, reply), errors: { email: message } }, 401);
+    }
+    setSession(reply, outcome.token);
+    return reply.redirect(outcome.next === 'mfa' ? PATHS.mfa : PATHS.setup, 303);
   });
 
   // ---- sign-out
