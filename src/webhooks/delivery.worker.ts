@@ -41,7 +41,17 @@ export async function deliverDueMessages(ctx: AppContext): Promise<{ handled: nu
     if (!target) targets.set(endpointId, (target = loadTarget(ctx, endpointId, now)));
     return target;
   };
-  await Promise.all(messages.map(async (message) => deliverOne(ctx, settings, await targetOf(message.endpoint_id), message, claimId)));
+  await Promise.all(
+    messages.map(async (message) => {
+      try {
+        await deliverOne(ctx, settings, await targetOf(message.endpoint_id), message, claimId);
+      } catch (err) {
+        // One message that cannot be signed or recorded must not stop the others; its lease
+        // runs out and it is tried again, and the log says why.
+        ctx.log.error({ err, webhookMessageId: message.id, endpointId: message.endpoint_id }, 'webhook delivery failed before an attempt could be recorded');
+      }
+    }),
+  );
   return { handled: messages.length, more: messages.length === BATCH };
 }
 

@@ -3,8 +3,8 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { judgeAddress, parseNetworkExceptions } from '../../src/webhooks/address-guard.js';
-import { startCoffer, type TestCoffer } from '../support/harness.js';
-import { cancelPayment, newPayment, newWebhookTenant, runWebhookWorkers, startReceiver, type Receiver } from './support.js';
+import type { TestCoffer } from '../support/harness.js';
+import { cancelPayment, newPayment, newWebhookTenant, runWebhookWorkers, startReceiver, type Receiver, startIsolatedCoffer } from './support.js';
 
 describe('judgeAddress', () => {
   const refused: [string, string][] = [
@@ -67,7 +67,7 @@ describe('deliveries and the guard', () => {
   let coffer: TestCoffer;
   let receiver: Receiver;
   before(async () => {
-    coffer = await startCoffer();
+    coffer = await startIsolatedCoffer();
     receiver = await startReceiver();
   });
   after(async () => {

@@ -7,12 +7,13 @@ import { createHmac } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { startCoffer, usingPostgres, type TestCoffer } from '../support/harness.js';
+import { usingPostgres, type TestCoffer } from '../support/harness.js';
 import {
   cancelPayment,
   newPayment,
   newWebhookTenant,
   runWebhookWorkers,
+  startIsolatedCoffer,
   startReceiver,
   verifyWithStandardWebhooks,
   type Receiver,
@@ -33,7 +34,7 @@ const DAY = 24 * HOUR;
 let coffer: TestCoffer;
 let receiver: Receiver;
 before(async () => {
-  coffer = await startCoffer();
+  coffer = await startIsolatedCoffer();
   receiver = await startReceiver();
 });
 after(async () => {
@@ -473,7 +474,7 @@ describe('the fan-out cursor', { skip: !usingPostgres() && 'concurrent writers n
       });
       await inserted;
       await cancelPayment(coffer, tenant.token, second);
-      await runWebhookWorkers(coffer);
+      await runWebhookWorkers(coffer, { settleMs: 0 });
       assert.deepEqual(receiver.requests.map((r) => JSON.parse(r.body).resource_id), [], 'nothing passes an unfinished transaction');
       release();
       await slow;

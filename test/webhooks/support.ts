@@ -3,8 +3,11 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mock } from 'node:test';
+import { sql } from 'kysely';
 import { Webhook } from 'standardwebhooks';
-import type { TestCoffer } from '../support/harness.js';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { startCoffer, usingPostgres, type TestCoffer } from '../support/harness.js';
 import { webhookFanoutWorker } from '../../src/webhooks/fanout.worker.js';
 import { deliverDueMessages } from '../../src/webhooks/delivery.worker.js';
 
@@ -63,8 +66,19 @@ export async function startReceiver(host = '127.0.0.1'): Promise<Receiver> {
   return receiver;
 }
 
-/** Runs the fan-out, then delivers everything due now, as a node's workers would. */
-export async function runWebhookWorkers(coffer: TestCoffer): Promise<number> {
+/**
+ * Runs the fan-out, then delivers everything due now, as a node's workers would. The fan-out
+ * passes an event only once every transaction older than it has ended; on a PostgreSQL shared
+ * with other test files running at once, a transaction of theirs may briefly hold it back, so
+ * this first waits (up to `settleMs`) until no event is held back.
+ */
+export async function runWebhookWorkers(coffer: TestCoffer, options: { settleMs?: number } = {}): Promise<number> {
+  const deadline = Date.now() + (options.settleMs ?? 5000);
+  while (Date.now() < deadline) {
+    const held = await sql<{ n: number }>`select count(*)::int as n from domain_events where tx_id >= pg_snapshot_xmin(pg_current_snapshot())`.execute(coffer.ctx.db);
+    if ((held.rows[0]?.n ?? 0) === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   let delivered = 0;
   for (;;) {
     const fanned = await webhookFanoutWorker.run(coffer.ctx);
@@ -112,4 +126,35 @@ export async function newPayment(coffer: TestCoffer, token: string, reference = 
 export async function cancelPayment(coffer: TestCoffer, token: string, paymentId: string): Promise<void> {
   const cancelled = await coffer.request('POST', `/v1/payments/${paymentId}/cancel`, { key: token });
   if (cancelled.status !== 204) throw new Error(`payment not cancelled: ${cancelled.status} ${cancelled.text}`);
+}
+
+/**
+ * Starts Coffer on a database of this test file's own when testing on PostgreSQL. Delivery
+ * workers claim every due message in the database, and test files run in parallel, each with
+ * its own frozen clock and master key: sharing one database, one file's worker would deliver
+ * (or fail to sign) another's messages at its own idea of the time.
+ */
+export async function startIsolatedCoffer(): Promise<TestCoffer> {
+  if (!usingPostgres()) return startCoffer();
+  const base = process.env.COFFER_TEST_DATABASE_URL as string;
+  const name = `coffer_wh_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  // Everything in this file that opens the store (a second node, a child process) follows it.
+  process.env.COFFER_TEST_DATABASE_URL = url.toString();
+  const coffer = await startCoffer();
+  const close = coffer.close;
+  coffer.close = async () => {
+    await close();
+    process.env.COFFER_TEST_DATABASE_URL = base;
+    const cleanup = new pg.Client({ connectionString: base });
+    await cleanup.connect();
+    await cleanup.query(`drop database if exists ${name} with (force)`);
+    await cleanup.end();
+  };
+  return coffer;
 }

@@ -8,14 +8,14 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCoffer, type TestCoffer } from '../support/harness.js';
-import { cancelPayment, newPayment, newWebhookTenant, runWebhookWorkers } from './support.js';
+import type { TestCoffer } from '../support/harness.js';
+import { cancelPayment, newPayment, newWebhookTenant, runWebhookWorkers, startIsolatedCoffer } from './support.js';
 
 let coffer: TestCoffer;
 let dir: string;
 let tls: { cert: Buffer; key: Buffer };
 before(async () => {
-  coffer = await startCoffer();
+  coffer = await startIsolatedCoffer();
   dir = mkdtempSync(join(tmpdir(), 'coffer-webhook-tls-'));
   const certFile = join(dir, 'cert.pem');
   const keyFile = join(dir, 'key.pem');

@@ -9,8 +9,8 @@ import { Webhook } from 'standardwebhooks';
 import { verifyPaySignature, verifyStandardWebhook } from '../../src/webhooks/verify.js';
 import { generateSigningSecret, signDelivery } from '../../src/webhooks/signing.js';
 import { createWebhookReceiver, type ReceivedEvent } from '../../examples/webhook-receiver.js';
-import { startCoffer, type TestCoffer } from '../support/harness.js';
-import { cancelPayment, newPayment, newWebhookTenant, runWebhookWorkers } from './support.js';
+import type { TestCoffer } from '../support/harness.js';
+import { cancelPayment, newPayment, newWebhookTenant, runWebhookWorkers, startIsolatedCoffer } from './support.js';
 
 const body = '{"webhook_message_id":"abc","event_type":"card_payment_succeeded","resource":{"amount":1450,"description":"Café £"}}';
 const at = new Date('2026-11-25T12:00:00Z');
@@ -70,7 +70,7 @@ describe('verifyPaySignature', () => {
 describe('the example receiver', () => {
   let coffer: TestCoffer;
   before(async () => {
-    coffer = await startCoffer();
+    coffer = await startIsolatedCoffer();
   });
   after(() => coffer.close());
 

@@ -2,14 +2,14 @@
 // every route (no key, bad key, missing scope, another tenant's object).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCoffer, usingPostgres, type TestCoffer } from '../support/harness.js';
+import { usingPostgres, type TestCoffer } from '../support/harness.js';
 import { enableLiveAccount } from '../../src/services/service.service.js';
 import { runOperation } from '../../src/main/operations.js';
-import { cancelPayment, newPayment, newWebhookTenant, runWebhookWorkers, WEBHOOK_SCOPES } from './support.js';
+import { cancelPayment, newPayment, newWebhookTenant, runWebhookWorkers, WEBHOOK_SCOPES, startIsolatedCoffer } from './support.js';
 
 let coffer: TestCoffer;
 before(async () => {
-  coffer = await startCoffer();
+  coffer = await startIsolatedCoffer();
 });
 after(() => coffer.close());
 
