@@ -14,15 +14,25 @@ import { mergeCatalogues, type Catalogues } from '../../web/i18n.js';
 import { webCatalogues } from '../../web/locales.js';
 import { besideModule } from '../../web/paths.js';
 import { cookieOptions, startSession, type SessionConfig } from '../../web/session.js';
-import { PageRenderer } from '../../web/views.js';
+import { PageRenderer, type ScriptInventoryEntry } from '../../web/views.js';
 import { csrfToken, registerPages, webAssetSpecs, webViewsDir } from '../../web/web.plugin.js';
 import { acceptInviteAsNewUser, viewInvite } from '../identity/invite.service.js';
 import { completeSignIn, DEVICE_COOKIE, signInWithPassword, type ClientInfo } from '../identity/signin.service.js';
-import { membershipsOf } from '../identity/user.service.js';
-import { confirmTotpEnrolment, pendingTotpEnrolment, startTotpEnrolment } from '../mfa/enrolment.service.js';
+import { findUser, membershipsOf } from '../identity/user.service.js';
+import { mfaMethodsOf, passkeyChallenge, type SecondFactor } from '../mfa/factor.service.js';
+import { confirmPasskeyEnrolment, confirmTotpEnrolment, pendingTotpEnrolment, startPasskeyEnrolment, startTotpEnrolment } from '../mfa/enrolment.service.js';
 import { lookupSession, SESSION_COOKIE, signOut, type ConsoleSession } from '../sessions/session.service.js';
 import { LIMITS } from '../settings.js';
 import { finishOidcSignIn, OIDC_STATE_COOKIE, startOidcSignIn } from '../oidc/oidc.service.js';
+
+function parseJson(text: string | undefined): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
 
 export const CONSOLE_ASSET_PREFIX = '/assets/console';
 
@@ -34,13 +44,23 @@ const consoleMessages: Catalogues = {
   cy: { 'errors.summary': 'Mae problem wedi codi' },
 };
 
+/** Every script a console page may load (PCI DSS 6.4.3's inventory, as for the payment pages). */
+export const CONSOLE_SCRIPTS: ScriptInventoryEntry[] = [
+  {
+    asset: 'console/passkey.js',
+    justification: 'Calls the browser WebAuthn API to create or use a passkey; passkeys cannot work without script. Writes no HTML, contacts no other origin.',
+    pages: ['console-passkey.njk', 'console-mfa.njk'],
+    optional: true,
+  },
+];
+
 export function consolePageRenderer(): PageRenderer {
   return new PageRenderer({
     viewDirs: [besideModule(import.meta.url, 'views'), webViewsDir()],
-    assets: new AssetRegistry(webAssetSpecs(), CONSOLE_ASSET_PREFIX),
+    assets: new AssetRegistry([...webAssetSpecs(), { name: 'console/passkey.js', dir: besideModule(import.meta.url, 'assets'), file: 'passkey.js' }], CONSOLE_ASSET_PREFIX),
     catalogues: mergeCatalogues(webCatalogues, consoleMessages),
     stylesheets: ['web/page.css'],
-    scriptInventory: [],
+    scriptInventory: CONSOLE_SCRIPTS,
   });
 }
 
@@ -49,6 +69,7 @@ const PATHS = {
   signIn: '/console/sign-in',
   mfa: '/console/sign-in/mfa',
   setup: '/console/mfa/setup',
+  passkey: '/console/mfa/passkey',
   signOut: '/console/sign-out',
 } as const;
 
@@ -92,10 +113,18 @@ function consoleRoutes(app: HttpApp, ctx: AppContext, renderer: PageRenderer): v
   const placeOf = (session: ConsoleSession | undefined): string =>
     session === undefined ? PATHS.signIn : session.stage === 'enrol' ? PATHS.setup : session.stage === 'mfa' ? PATHS.mfa : PATHS.home;
 
-  function render(reply: FastifyReply, view: string, data: Record<string, unknown>, status = 200): FastifyReply {
+  function render(reply: FastifyReply, view: string, data: Record<string, unknown>, status = 200, scripts: string[] = []): FastifyReply {
     const errors = (data.errors ?? {}) as FieldErrors;
     const errorList = Object.entries(errors).map(([field, text]) => ({ field, text }));
-    return renderer.send(reply, { view, lang: 'en', status, data: { serviceName: 'Coffer console', testMode: false, errors, errorList, paths: PATHS, ...data } });
+    return renderer.send(reply, { view, lang: 'en', status, scripts, data: { serviceName: 'Coffer console', testMode: false, errors, errorList, paths: PATHS, ...data } });
+  }
+
+  /** The MFA page, with a passkey challenge when the user has passkeys. */
+  async function mfaPage(request: FastifyRequest, reply: FastifyReply, session: ConsoleSession, errors: FieldErrors = {}, status = 200): Promise<FastifyReply> {
+    const user = await findUser(ctx, session.userId);
+    const methods = await mfaMethodsOf(ctx, user);
+    const passkeyOptions = methods.passkeys.length > 0 ? await passkeyChallenge(ctx, session) : null;
+    return render(reply, 'console-mfa.njk', { pageTitle: 'Enter your security code', csrfToken: await formToken(request, reply), passkeyOptions, errors }, status, passkeyOptions ? ['console/passkey.js'] : []);
   }
 
   // ---- home
@@ -142,15 +171,25 @@ function consoleRoutes(app: HttpApp, ctx: AppContext, renderer: PageRenderer): v
   app.get(PATHS.mfa, page, async (request, reply) => {
     const session = await current(request);
     if (session?.stage !== 'mfa') return reply.redirect(placeOf(session), 303);
-    return render(reply, 'console-mfa.njk', { pageTitle: 'Enter your security code', csrfToken: await formToken(request, reply) });
+    return mfaPage(request, reply, session);
   });
 
-  const mfaBody = z.object({ code: z.string().max(20).optional(), recovery_code: z.string().max(100).optional(), csrf_token: z.string().optional() });
+  const mfaBody = z.object({
+    code: z.string().max(20).optional(),
+    recovery_code: z.string().max(100).optional(),
+    webauthn_response: z.string().max(20_000).optional(),
+    csrf_token: z.string().optional(),
+  });
   app.post(PATHS.mfa, { ...page, schema: { body: mfaBody } }, async (request, reply) => {
     const session = await current(request);
     if (session?.stage !== 'mfa') return reply.redirect(placeOf(session), 303);
     const recovery = request.body.recovery_code?.trim();
-    const factor = recovery ? { kind: 'recovery' as const, code: recovery } : { kind: 'totp' as const, code: request.body.code ?? '' };
+    const passkey = parseJson(request.body.webauthn_response);
+    const factor: SecondFactor = passkey
+      ? { kind: 'passkey', response: passkey as never }
+      : recovery
+        ? { kind: 'recovery', code: recovery }
+        : { kind: 'totp', code: request.body.code ?? '' };
     const outcome = await completeSignIn(ctx, session, factor, client(request));
     if (!outcome.ok) {
       if (outcome.reason === 'locked') {
@@ -163,7 +202,7 @@ function consoleRoutes(app: HttpApp, ctx: AppContext, renderer: PageRenderer): v
         }, 401);
       }
       const field = recovery ? 'recovery_code' : 'code';
-      return render(reply, 'console-mfa.njk', { pageTitle: 'Enter your security code', csrfToken: await formToken(request, reply), errors: { [field]: 'The code is not right. Enter the current code from your authenticator app, or an unused recovery code.' } }, 401);
+      return mfaPage(request, reply, session, { [field]: passkey ? 'The passkey could not be used. Try again, or enter a code.' : 'The code is not right. Enter the current code from your authenticator app, or an unused recovery code.' }, 401);
     }
     setSession(reply, outcome.token);
     if (outcome.deviceToken) setDevice(reply, outcome.deviceToken);
@@ -267,6 +306,37 @@ function consoleRoutes(app: HttpApp, ctx: AppContext, renderer: PageRenderer): v
     }
     setSession(reply, outcome.token);
     return reply.redirect(outcome.next === 'mfa' ? PATHS.mfa : PATHS.setup, 303);
+  });
+
+  // ---- passkey enrolment (instead of, or as well as, the authenticator app)
+
+  app.get(PATHS.passkey, page, async (request, reply) => {
+    const session = await current(request);
+    if (!session || session.stage === 'mfa') return reply.redirect(placeOf(session), 303);
+    if (session.stage === 'full' && (session.mfaAt === null || session.checkedAt.getTime() - session.mfaAt.getTime() > LIMITS.stepUpMaxAgeMs)) {
+      return reply.redirect(PATHS.home, 303);
+    }
+    const options = await startPasskeyEnrolment(ctx, session);
+    return render(reply, 'console-passkey.njk', { pageTitle: 'Add a passkey', options, csrfToken: await formToken(request, reply) }, 200, ['console/passkey.js']);
+  });
+
+  const passkeyBody = z.object({ name: z.string().max(200), webauthn_response: z.string().max(20_000), csrf_token: z.string().optional() });
+  app.post(PATHS.passkey, { ...page, schema: { body: passkeyBody } }, async (request, reply) => {
+    const session = await current(request);
+    if (!session || session.stage === 'mfa') return reply.redirect(placeOf(session), 303);
+    const response = parseJson(request.body.webauthn_response);
+    try {
+      if (!response) throw new CofferError('C0422', 422, 'The passkey was not created. Try again.');
+      const done = await confirmPasskeyEnrolment(ctx, session, { response: response as never, name: request.body.name }, client(request));
+      if (done.token) setSession(reply, done.token);
+      if (done.deviceToken) setDevice(reply, done.deviceToken);
+      if (done.recoveryCodes) return render(reply, 'console-recovery-codes.njk', { pageTitle: 'Save your recovery codes', codes: done.recoveryCodes });
+      return reply.redirect(PATHS.home, 303);
+    } catch (err) {
+      if (!(err instanceof CofferError) || err.status >= 500 || err.status === 401) throw err;
+      const options = await startPasskeyEnrolment(ctx, session);
+      return render(reply, 'console-passkey.njk', { pageTitle: 'Add a passkey', options, csrfToken: await formToken(request, reply), errors: { name: err.message } }, 422, ['console/passkey.js']);
+    }
   });
 
   // ---- sign-out
