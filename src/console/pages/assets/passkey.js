@@ -2,6 +2,7 @@
 // console.pages.ts). It reads the server's options from the form's data attribute, asks the
 // browser for a credential, puts the JSON answer in a hidden field and submits the form. It
 // writes no HTML (the CSP enforces Trusted Types) and talks to no other origin.
+/* global document, window, navigator, PublicKeyCredential */
 (function () {
   'use strict';
   var forms = document.querySelectorAll('form[data-webauthn]');
