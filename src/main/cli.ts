@@ -19,6 +19,7 @@ import { openRuntime, StartupRefusal } from './runtime.js';
 import { VERSION } from './version.js';
 import { registerAuditCommands } from '../audit/audit.cli.js';
 import { registerWebhookCommands } from '../webhooks/webhook.cli.js';
+import { registerHostedCommands } from '../hosted/hosted.cli.js';
 
 function configOrExit(): Config {
   const result = loadConfig();
@@ -213,6 +214,7 @@ key
 
 registerAuditCommands(program, operate);
 registerWebhookCommands(program, operate);
+registerHostedCommands(program, operate);
 
 const user = program.command('user').description('console users');
 user

@@ -10,6 +10,7 @@ import { disableUser, previewDisable } from '../console/access/leaver.service.js
 import { findUserByEmail } from '../console/identity/user.repo.js';
 import type { AccountMode } from '../store/schema.js';
 import { webhookOperations } from '../webhooks/webhook.operations.js';
+import { hostedOperations } from '../hosted/hosted.operations.js';
 import { auditOperations, runAudited } from '../audit/audit.operations.js';
 import { networkOperations } from '../network/network.operations.js';
 
@@ -61,6 +62,7 @@ export const operations: Record<string, Operation> = {
   ...auditOperations,
   ...networkOperations,
   ...webhookOperations,
+  ...hostedOperations,
 };
 
 export async function runOperation(ctx: AppContext, name: string, args: Args, actor: string): Promise<unknown> {

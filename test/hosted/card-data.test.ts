@@ -40,7 +40,8 @@ async function pay(number: string, cvc: string, overrides: Record<string, string
   }
   if (response.location?.endsWith('/confirm')) {
     const confirm = await payer.get(response.location);
-    response = await payer.submit(confirm, response.location, {});
+    const done = await payer.submit(confirm, response.location, {});
+    assert.equal(done.status, 303);
   }
   transcripts.push(...payer.transcript);
 }
