@@ -7,6 +7,8 @@ import type { HttpApp } from '../http/types.js';
 import type { AppContext } from '../platform/context.js';
 import { parseDuration } from '../platform/duration.js';
 import { unprocessable } from '../platform/errors.js';
+import { grants } from '../keys/scopes.js';
+import type { VerifiedKey } from '../keys/key.verifier.js';
 import { WEBHOOK_EVENT_TYPES } from './event-types.js';
 import * as webhooks from './webhook.service.js';
 
@@ -56,7 +58,7 @@ const messageView = z.object({
   last_attempt_date: iso,
   last_status_code: z.number().int().nullable(),
   delivered_date: iso,
-  body: z.string().describe('The body exactly as sent'),
+  body: z.string().nullable().describe('The body exactly as sent; null unless the key may also read payments (it carries the payment)'),
   attempts: z.array(attemptView),
 });
 
@@ -64,6 +66,14 @@ const eventType = z.enum(WEBHOOK_EVENT_TYPES);
 const endpointParams = z.object({ webhookId: z.string().max(64) });
 const messageParams = z.object({ webhookId: z.string().max(64), messageId: z.string().max(64) });
 const created = z.object({ signing_secret: z.string().describe('Shown only here: store it now'), webhook: endpointView });
+
+/**
+ * A message's body is the payment as the API shows it (payer email and name included), so a
+ * key that may read webhooks but not payments sees the delivery record without it.
+ */
+function shown<T extends { body: string | null }>(key: VerifiedKey, message: T): T {
+  return grants(key.scopes, 'payments:read') ? message : { ...message, body: null };
+}
 
 function overlapMs(text: string | undefined): number {
   const ms = parseDuration(text ?? '24h');
@@ -182,7 +192,7 @@ export function webhookRoutes(app: HttpApp, ctx: AppContext): void {
       },
     },
     async (request) => ({
-      results: await webhooks.listMessagesForEndpoint(ctx, principalOf(request).accountId, request.params.webhookId, request.query),
+      results: (await webhooks.listMessagesForEndpoint(ctx, principalOf(request).accountId, request.params.webhookId, request.query)).map((m) => shown(principalOf(request), m)),
     }),
   );
 
@@ -209,7 +219,7 @@ export function webhookRoutes(app: HttpApp, ctx: AppContext): void {
       config: { auth: { scope: 'webhooks:read' } },
       schema: { tags: ['webhooks'], summary: 'A message with its attempts', params: messageParams, response: { 200: messageView } },
     },
-    async (request) => webhooks.getMessageForAccount(ctx, principalOf(request).accountId, request.params.webhookId, request.params.messageId),
+    async (request) => shown(principalOf(request), await webhooks.getMessageForAccount(ctx, principalOf(request).accountId, request.params.webhookId, request.params.messageId)),
   );
 
   app.post(
@@ -224,7 +234,7 @@ export function webhookRoutes(app: HttpApp, ctx: AppContext): void {
       },
     },
     async (request, reply) =>
-      reply.status(202).send(await webhooks.resendMessage(ctx, principalOf(request).accountId, request.params.webhookId, request.params.messageId)),
+      reply.status(202).send(shown(principalOf(request), await webhooks.resendMessage(ctx, principalOf(request).accountId, request.params.webhookId, request.params.messageId))),
   );
 
   app.get(
@@ -238,6 +248,8 @@ export function webhookRoutes(app: HttpApp, ctx: AppContext): void {
         response: { 200: z.object({ results: z.array(messageView) }) },
       },
     },
-    async (request) => ({ results: await webhooks.listMessagesForResource(ctx, principalOf(request).accountId, 'payment', request.params.paymentId) }),
+    async (request) => ({
+      results: (await webhooks.listMessagesForResource(ctx, principalOf(request).accountId, 'payment', request.params.paymentId)).map((m) => shown(principalOf(request), m)),
+    }),
   );
 }

@@ -104,8 +104,8 @@ export interface MessageView {
   last_attempt_date: string | null;
   last_status_code: number | null;
   delivered_date: string | null;
-  /** The body exactly as sent (signatures are over these bytes). */
-  body: string;
+  /** The body exactly as sent (signatures are over these bytes); routes may withhold it. */
+  body: string | null;
   attempts: AttemptView[];
 }
 

@@ -146,6 +146,25 @@ describe('webhook endpoints API', () => {
   });
 });
 
+describe('message bodies', () => {
+  test('a key that may read webhooks but not payments sees the delivery record without the payment in it', async () => {
+    const tenant = await newWebhookTenant(coffer, RECEIVER);
+    const paymentId = await newPayment(coffer, tenant.token, 'least-privilege');
+    await cancelPayment(coffer, tenant.token, paymentId);
+    await runWebhookWorkers(coffer);
+    const webhooksOnly = await coffer.newKey(tenant.serviceId, { scopes: ['webhooks:read'] });
+    const both = await coffer.newKey(tenant.serviceId, { scopes: ['webhooks:read', 'payments:read'] });
+    for (const path of [`/v1/webhooks/${tenant.webhookId}/messages`, `/v1/payments/${paymentId}/webhook-messages`]) {
+      const limited = await coffer.request('GET', path, { key: webhooksOnly.token });
+      assert.equal(limited.status, 200, path);
+      assert.equal(limited.body.results[0].body, null, path);
+      assert.equal(limited.body.results[0].attempts.length, 1, path);
+      const full = await coffer.request('GET', path, { key: both.token });
+      assert.equal(JSON.parse(full.body.results[0].body).resource_id, paymentId, path);
+    }
+  });
+});
+
 describe('webhook API security', () => {
   test('every route refuses no key, a bad key and a key without the scope; another tenant’s objects are 404', async () => {
     const owner = await newWebhookTenant(coffer, RECEIVER);
