@@ -190,7 +190,7 @@ test('3-D Secure: the right code authorises; a wrong one declines', async () => 
 });
 
 test('cancel: back at the service, and the payment failed with P0030', async () => {
-  const { page, log, key, id } = await start({ js: false });
+  const { page, log, key, id } = await start();
   await Promise.all([page.waitForURL(`${serviceUrl}/return`), page.click('#cancel-payment')]);
   const api = await apiStatus(coffer, key, id);
   assert.deepEqual([api.status, api.code], ['failed', 'P0030']);

@@ -20,10 +20,10 @@ after(async () => {
   await coffer.close();
 });
 
-// CVCs no other value in the store or the logs is likely to contain: each one is searched for
-// as a whole token.
-const CVC3 = ['739', '846', '958', '671', '582', '493'];
-const CVC4 = ['7391', '8462'];
+// CVCs no other value in the store or the logs can contain as a whole token: a leading zero
+// never appears when a counter, an amount or a sequence number is printed.
+const CVC3 = ['037', '058', '042', '085', '091', '064'];
+const CVC4 = ['0739', '0846'];
 const usedCvcs = new Set<string>();
 const transcripts: string[] = [];
 
@@ -83,7 +83,8 @@ test('every test card through the pages, then no card number or CVC in the datab
       assert.ok(!text.includes(spaced), `${where} holds ${spaced}`);
     }
     for (const cvc of usedCvcs) {
-      assert.ok(!containsToken(text, cvc), `${where} holds the CVC ${cvc}`);
+      const at = tokenAt(text, cvc);
+      assert.ok(at < 0, `${where} holds the CVC ${cvc}: …${text.slice(Math.max(0, at - 200), at + 50)}…`);
     }
     assert.ok(!/"cvc"\s*:/.test(text), `${where} has a cvc field`);
   }
@@ -92,15 +93,15 @@ test('every test card through the pages, then no card number or CVC in the datab
 });
 
 /** The digits as a token of their own: not inside a longer number, id, hash or decimal. */
-function containsToken(text: string, digits: string): boolean {
+function tokenAt(text: string, digits: string): number {
   let at = text.indexOf(digits);
   while (at >= 0) {
     const before = text[at - 1] ?? ' ';
     const after = text[at + digits.length] ?? ' ';
-    if (!/[0-9A-Za-z.\-_:+/=]/.test(before) && !/[0-9A-Za-z.\-_+/=]/.test(after)) return true;
+    if (!/[0-9A-Za-z.\-_:+/=]/.test(before) && !/[0-9A-Za-z.\-_+/=]/.test(after)) return at;
     at = text.indexOf(digits, at + 1);
   }
-  return false;
+  return -1;
 }
 
 /** Everything the store holds, as text: pg_dump on PostgreSQL, every column of every table on PGlite. */

@@ -464,3 +464,22 @@ test('the JSON API still refuses form bodies', async () => {
   });
   assert.equal(response.status, 415, response.text);
 });
+
+test('card testing: after 3 declines of one card the next attempt is refused before the processor, and recorded', async () => {
+  const tenant = await coffer.newTenant();
+  for (let i = 0; i < 3; i++) {
+    const { id, payer, page } = await open({}, tenant.token);
+    assert.equal((await payer.submit(page, `/card_details/${id}`, cardForm('4000000000000002'))).location, `/card_details/${id}/outcome`);
+  }
+  const { key, id, payer, page } = await open({}, tenant.token);
+  const refused = await payer.submit(page, `/card_details/${id}`, cardForm('4000000000000002'));
+  assert.equal(refused.status, 429);
+  assert.match(refused.html, /Too many attempts/);
+  assert.equal(await statusOf(key, id), 'started', 'the card never reached the processor');
+  assert.ok((await eventTypes(key, id)).includes('card_testing_limit_reached'));
+  // Another card from the same place still goes through; test accounts count per account.
+  const ok = await payer.submit(await payer.get(`/card_details/${id}`), `/card_details/${id}`, cardForm('4444333322221111'));
+  assert.equal(ok.location, `/card_details/${id}/confirm`);
+  const other = await open();
+  assert.equal((await other.payer.submit(other.page, `/card_details/${other.id}`, cardForm('4000000000000002'))).location, `/card_details/${other.id}/outcome`);
+});

@@ -113,6 +113,4 @@ export const cy: Record<HostedMessageKey, string> = {
   'link.continue.body': 'Os nad yw’r dudalen dalu yn agor, dewiswch Parhau.',
   'link.continue.button': 'Parhau',
 
-  'limits.title': 'Gormod o ymdrechion i dalu',
-  'limits.body': 'Bu gormod o ymdrechion i dalu o’r ddyfais hon neu gyda’r cerdyn hwn. Nid oes arian wedi cael ei gymryd. Rhowch gynnig arall arni yn nes ymlaen.',
 };

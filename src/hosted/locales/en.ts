@@ -110,8 +110,6 @@ export const en = {
   'link.continue.body': 'If the payment page does not open, select Continue.',
   'link.continue.button': 'Continue',
 
-  'limits.title': 'Too many payment attempts',
-  'limits.body': 'There have been too many attempts to pay from this device or with this card. No money has been taken. Please try again later.',
 } as const;
 
 export type HostedMessageKey = keyof typeof en;
