@@ -6,11 +6,12 @@ import { auditWorkers } from '../audit/audit.workers.js';
 import { inactiveUsersWorker } from '../console/access/inactivity.worker.js';
 import { webhookDeliveryWorker } from '../webhooks/delivery.worker.js';
 import { webhookFanoutWorker } from '../webhooks/fanout.worker.js';
+import { webhookRetentionWorker } from '../webhooks/retention.worker.js';
 import { paymentWorkers } from '../payments/payment.workers.js';
 import { webSessionSweeper } from '../web/session.worker.js';
 
 /** Every worker Coffer runs. Domains add theirs here. */
-export const allWorkers: Worker[] = [...paymentWorkers, webSessionSweeper, webhookFanoutWorker, webhookDeliveryWorker, inactiveUsersWorker, ...auditWorkers];
+export const allWorkers: Worker[] = [...paymentWorkers, webSessionSweeper, webhookFanoutWorker, webhookDeliveryWorker, webhookRetentionWorker, inactiveUsersWorker, ...auditWorkers];
 
 export interface RunningWorkers {
   stop(): Promise<void>;

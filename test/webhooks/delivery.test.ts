@@ -22,6 +22,7 @@ import { verifyPaySignature, verifyStandardWebhook } from '../../src/webhooks/ve
 import { deliverDueMessages } from '../../src/webhooks/delivery.worker.js';
 import { claimDueMessages } from '../../src/webhooks/webhook.repo.js';
 import { webhookFanoutWorker } from '../../src/webhooks/fanout.worker.js';
+import { webhookRetentionWorker } from '../../src/webhooks/retention.worker.js';
 import { listEventsForResource, recordDomainEvent } from '../../src/events/event.repo.js';
 import { openStore } from '../../src/store/database.js';
 import { authorisePayment, confirmPayment, startPayerJourney } from '../../src/payments/payer-journey.service.js';
@@ -370,6 +371,25 @@ describe('webhook delivery', () => {
     const message = await coffer.request('GET', `/v1/webhooks/${tenant.webhookId}/messages/${messageId}`, { key: tenant.token });
     assert.equal(message.body.status, 'delivered');
     assert.equal(message.body.attempt_count, 2);
+  });
+
+  test('finished messages are deleted with their attempts after 30 days; pending ones are kept', async () => {
+    const tenant = await newWebhookTenant(coffer, receiver.url);
+    await cancelPayment(coffer, tenant.token, await newPayment(coffer, tenant.token, 'kept-a-month'));
+    await runWebhookWorkers(coffer);
+    const list = async () => (await coffer.request('GET', `/v1/webhooks/${tenant.webhookId}/messages`, { key: tenant.token })).body.results;
+    assert.equal((await list()).length, 1);
+    coffer.clock.advance(29 * DAY);
+    receiver.replies = [{ status: 500 }];
+    await cancelPayment(coffer, tenant.token, await newPayment(coffer, tenant.token, 'still-pending'));
+    await runWebhookWorkers(coffer);
+    assert.equal((await webhookRetentionWorker.run(coffer.ctx)).handled, 0, 'not yet 30 days');
+    coffer.clock.advance(DAY + 1);
+    assert.ok((await webhookRetentionWorker.run(coffer.ctx)).handled >= 1);
+    const left = await list();
+    assert.deepEqual(left.map((m: { status: string }) => m.status), ['pending']);
+    const attempts = await coffer.request('GET', `/v1/webhooks/${tenant.webhookId}/attempts`, { key: tenant.token });
+    assert.equal(attempts.body.results.length, 1, 'the old message’s attempts went with it');
   });
 
   test('two workers running at once never send the same message twice', async () => {
