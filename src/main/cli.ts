@@ -20,6 +20,7 @@ import { VERSION } from './version.js';
 import { registerAuditCommands } from '../audit/audit.cli.js';
 import { registerWebhookCommands } from '../webhooks/webhook.cli.js';
 import { registerHostedCommands } from '../hosted/hosted.cli.js';
+import { registerPaymentCommands } from '../payments/payment.cli.js';
 
 function configOrExit(): Config {
   const result = loadConfig();
@@ -215,6 +216,7 @@ key
 registerAuditCommands(program, operate);
 registerWebhookCommands(program, operate);
 registerHostedCommands(program, operate);
+registerPaymentCommands(program, operate);
 
 const user = program.command('user').description('console users');
 user

@@ -11,6 +11,7 @@ import { findUserByEmail } from '../console/identity/user.repo.js';
 import type { AccountMode } from '../store/schema.js';
 import { webhookOperations } from '../webhooks/webhook.operations.js';
 import { hostedOperations } from '../hosted/hosted.operations.js';
+import { paymentOperations } from '../payments/payment.operations.js';
 import { auditOperations, runAudited } from '../audit/audit.operations.js';
 import { networkOperations } from '../network/network.operations.js';
 
@@ -63,6 +64,7 @@ export const operations: Record<string, Operation> = {
   ...networkOperations,
   ...webhookOperations,
   ...hostedOperations,
+  ...paymentOperations,
 };
 
 export async function runOperation(ctx: AppContext, name: string, args: Args, actor: string): Promise<unknown> {

@@ -8,6 +8,12 @@ import { insertToken } from './payment.repo.js';
 
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{32}$/;
 
+/** A fresh token and the hash that is stored for it. */
+export function newPayerToken(): { token: string; hash: string } {
+  const token = randomToken(24);
+  return { token, hash: sha256Hex(token) };
+}
+
 export async function mintPayerToken(db: Kysely<Database>, payment: { id: string; account_id: string }, at: Date): Promise<string> {
   const token = randomToken(24);
   await insertToken(db, { tokenHash: sha256Hex(token), paymentId: payment.id, accountId: payment.account_id, at });

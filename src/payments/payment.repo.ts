@@ -280,3 +280,45 @@ export async function deleteRateWindowsBefore(db: Db, before: Date, limit: numbe
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+// ---- create in one round trip
+
+export interface NewPaymentEvent {
+  id: string;
+  eventType: string;
+  occurredAt: Date;
+  data: Record<string, unknown>;
+}
+
+/**
+ * Inserts a new payment, its payment_created domain event and (web mode) its first payer token
+ * in ONE statement: data-modifying CTEs are atomic like a transaction, and cost one round trip
+ * instead of five. The event row has the shape recordDomainEvent writes.
+ */
+export async function insertNewPayment(db: Db, payment: Insertable<PaymentsTable>, event: NewPaymentEvent, tokenHash: string | undefined): Promise<void> {
+  const withPaymentAndEvent = db
+    .with('new_payment', (qb) => qb.insertInto('payments').values(payment).returning('id'))
+    .with('new_event', (qb) =>
+      qb
+        .insertInto('domain_events')
+        .values({
+          id: event.id,
+          service_id: payment.service_id,
+          account_id: payment.account_id,
+          resource_type: 'payment',
+          resource_id: payment.id,
+          event_type: event.eventType,
+          occurred_at: event.occurredAt,
+          data: JSON.stringify(event.data),
+        })
+        .returning('id'),
+    );
+  if (tokenHash === undefined) {
+    await withPaymentAndEvent.selectFrom(['new_payment', 'new_event']).select('new_payment.id').execute();
+    return;
+  }
+  await withPaymentAndEvent
+    .insertInto('payment_tokens')
+    .values({ token_hash: tokenHash, payment_id: payment.id, account_id: payment.account_id, created_at: event.occurredAt, used_at: null })
+    .execute();
+}

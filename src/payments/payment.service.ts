@@ -4,7 +4,7 @@
 import { listEventsForResource, recordDomainEvent } from '../events/event.repo.js';
 import { ProcessorUnavailable } from '../connectors/connector.js';
 import type { AppContext } from '../platform/context.js';
-import { govukStyleId } from '../platform/random.js';
+import { govukStyleId, prefixedId } from '../platform/random.js';
 import { externalState, payerCanAct, type ExternalState, type PaymentState } from './payment.machine.js';
 import { paymentError, paymentErrorWithStatus, type NotFoundCode } from './payment.errors.js';
 import * as repo from './payment.repo.js';
@@ -12,7 +12,8 @@ import { toPaymentView, paymentUrl, type PaymentView } from './payment.resource.
 import type { AgreementPaymentType, AuthorisationMode, PaymentRow, PaymentsTable } from './payment.tables.js';
 import { transitionNow } from './payment.transitions.js';
 import { blindIndex, PERSONAL_DATA_KEY_VERSION, sealPersonal } from './personal-data.js';
-import { mintPayerToken } from './payer-token.js';
+import { mintPayerToken, newPayerToken } from './payer-token.js';
+import { accountSettings } from './account-settings.js';
 import { IDEMPOTENCY_WINDOW_MS, requestHash, runIdempotent } from './idempotency.js';
 import type { Insertable } from 'kysely';
 
@@ -45,23 +46,6 @@ export interface CreatePaymentInput {
 }
 
 class IdempotentReplay extends Error {}
-
-async function accountSettings(ctx: AppContext, accountId: string) {
-  return (
-    (await repo.findSettings(ctx.db, accountId)) ?? {
-      account_id: accountId,
-      allow_moto: false,
-      allow_moto_api: false,
-      allow_recurring: false,
-      allow_zero_amount: false,
-      payments_disabled: false,
-      rate_limit_create_per_second: null,
-      rate_limit_capture_per_second: null,
-      rate_limit_post_per_second: null,
-      rate_limit_get_per_second: null,
-    }
-  );
-}
 
 /** The rules that span fields or depend on the account, in the order GOV.UK Pay applies them. */
 async function checkCreateRules(ctx: AppContext, caller: Caller, input: CreatePaymentInput): Promise<void> {
@@ -149,6 +133,15 @@ function newPaymentRow(ctx: AppContext, caller: Caller, input: CreatePaymentInpu
   };
 }
 
+function createdEvent(at: Date): repo.NewPaymentEvent {
+  return { id: prefixedId('evt'), eventType: 'payment_created', occurredAt: at, data: { state: externalState('created'), internal_status: 'created' } };
+}
+
+/** The row as the database holds it after the insert (column defaults filled in). */
+function insertedRow(row: Insertable<PaymentsTable>, input: CreatePaymentInput): PaymentRow {
+  return { ...row, metadata: input.metadata ?? null, refunded_amount: 0, version: 1 } as PaymentRow;
+}
+
 export interface CreatedPayment {
   /** 201 for a new payment, 200 when an Idempotency-Key replayed an earlier one. */
   status: 201 | 200;
@@ -163,6 +156,15 @@ export async function createPayment(
 ): Promise<CreatedPayment> {
   await checkCreateRules(ctx, caller, input);
   const hash = options.idempotencyKey === undefined ? undefined : requestHash(options.rawBody ?? input);
+
+  if (options.idempotencyKey === undefined) {
+    const now = ctx.clock.now();
+    const id = govukStyleId();
+    const row = newPaymentRow(ctx, caller, input, id, now);
+    const token = row.authorisation_mode === 'web' ? newPayerToken() : undefined;
+    await repo.insertNewPayment(ctx.db, row, createdEvent(now), token?.hash);
+    return { status: 201, payment: toPaymentView(ctx, insertedRow(row, input), { payerToken: token?.token }) };
+  }
 
   for (let attempt = 0; attempt < 3; attempt++) {
     const now = ctx.clock.now();
@@ -183,20 +185,19 @@ export async function createPayment(
           });
           if (!claimed) throw new IdempotentReplay();
         }
+        const event = createdEvent(now);
         await recordDomainEvent(trx, {
           serviceId: caller.serviceId,
           accountId: caller.accountId,
           resourceType: 'payment',
           resourceId: id,
-          eventType: 'payment_created',
+          eventType: event.eventType,
           occurredAt: now,
-          data: { state: externalState('created'), internal_status: 'created' },
+          data: event.data,
         });
         return row.authorisation_mode === 'web' ? mintPayerToken(trx, row, now) : undefined;
       });
-      const created = await repo.findPaymentByAccountAndId(ctx.db, caller.accountId, id);
-      if (!created) throw new TypeError('payment vanished after insert');
-      return { status: 201, payment: toPaymentView(ctx, created, { payerToken: token }) };
+      return { status: 201, payment: toPaymentView(ctx, insertedRow(row, input), { payerToken: token }) };
     } catch (err) {
       if (!(err instanceof IdempotentReplay) || options.idempotencyKey === undefined) throw err;
       const existing = await repo.findIdempotencyKey(ctx.db, caller.accountId, 'create_payment', options.idempotencyKey, new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS));

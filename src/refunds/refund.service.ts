@@ -15,6 +15,7 @@ import type { RefundRow } from '../payments/payment.tables.js';
 import { pageLinks, parseDateOnly, parseDateTime, parsePaging, pastTheEnd, type PageLinks } from '../payments/pagination.js';
 import * as repo from './refund.repo.js';
 import { runIdempotent } from '../payments/idempotency.js';
+import { accountSettings } from '../payments/account-settings.js';
 
 export interface CreateRefundInput {
   amount: number;
@@ -40,8 +41,7 @@ export async function createRefund(ctx: AppContext, caller: Caller, paymentId: s
 
 async function refundNow(ctx: AppContext, caller: Caller, paymentId: string, input: CreateRefundInput): Promise<RefundView> {
   await requirePayment(ctx, caller.accountId, paymentId, 'P0600');
-  const settings = await paymentRepo.findSettings(ctx.db, caller.accountId);
-  if (settings?.payments_disabled) throw paymentError('P0941');
+  if ((await accountSettings(ctx, caller.accountId)).payments_disabled) throw paymentError('P0941');
 
   let refund: RefundRow;
   try {

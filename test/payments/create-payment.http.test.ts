@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCoffer, type TestCoffer } from '../support/harness.js';
 import { prefixedId } from '../../src/platform/random.js';
-import { upsertSettings } from '../../src/payments/payment.repo.js';
+import { configureAccount } from '../../src/payments/account-settings.js';
 import { assertMatchesSpec } from './contract.js';
 import { assertError, validPayment } from './support.js';
 
@@ -189,7 +189,7 @@ describe('POST /v1/payments', () => {
       { field: 'email' },
     );
     const account = await coffer.ctx.db.selectFrom('accounts').select('id').where('service_id', '=', serviceId).executeTakeFirstOrThrow();
-    await upsertSettings(coffer.ctx.db, { account_id: account.id, allow_moto: true, allow_moto_api: false, allow_recurring: true, allow_zero_amount: true, payments_disabled: false });
+    await configureAccount(coffer.ctx, account.id, { allow_moto: true, allow_moto_api: false, allow_recurring: true, allow_zero_amount: true, payments_disabled: false });
     const moto = await coffer.request('POST', '/v1/payments', { key: token, body: validPayment({ moto: true, amount: 0 }) });
     assert.equal(moto.status, 201, moto.text);
     assert.equal(moto.body.moto, true);
@@ -201,7 +201,7 @@ describe('POST /v1/payments', () => {
       'P0102',
       { field: 'agreement_id', description: 'Invalid attribute value: agreement_id. Agreement does not exist' },
     );
-    await upsertSettings(coffer.ctx.db, { account_id: account.id, allow_moto: true, allow_moto_api: false, allow_recurring: true, allow_zero_amount: true, payments_disabled: true });
+    await configureAccount(coffer.ctx, account.id, { allow_moto: true, allow_moto_api: false, allow_recurring: true, allow_zero_amount: true, payments_disabled: true });
     assertError(await coffer.request('POST', '/v1/payments', { key: token, body: validPayment() }), 403, 'P0941');
   });
 

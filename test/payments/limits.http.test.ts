@@ -3,8 +3,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCoffer, type TestCoffer } from '../support/harness.js';
-import { upsertSettings } from '../../src/payments/payment.repo.js';
+import { configureAccount } from '../../src/payments/account-settings.js';
 import { DEFAULT_LIMITS } from '../../src/payments/rate-limit.js';
+import { runOperation } from '../../src/main/operations.js';
 import { assertError, paid, validPayment } from './support.js';
 
 let coffer: TestCoffer;
@@ -40,7 +41,7 @@ describe('rate limits', () => {
     const { token, serviceId } = await coffer.newTenant();
     const other = await coffer.newTenant();
     const id = await paid(coffer, token, { delayed_capture: true });
-    await upsertSettings(coffer.ctx.db, { account_id: await accountOf(serviceId), rate_limit_create_per_second: 2, rate_limit_get_per_second: 3, rate_limit_capture_per_second: 1, rate_limit_post_per_second: 1 });
+    await configureAccount(coffer.ctx, await accountOf(serviceId), { rate_limit_create_per_second: 2, rate_limit_get_per_second: 3, rate_limit_capture_per_second: 1, rate_limit_post_per_second: 1 });
     coffer.clock.advance(6000); // past the cached limits and into a fresh window
     assert.equal((await create(token)).status, 201);
     assert.equal((await create(token)).status, 201);
@@ -57,6 +58,29 @@ describe('rate limits', () => {
     assert.equal((await create(other.token)).status, 201);
     // Without a key there is nothing to count: 401, not 429.
     assert.equal((await coffer.request('POST', '/v1/payments', { body: validPayment() })).status, 401);
+  });
+});
+
+describe('operator settings (coffer payments show|set)', () => {
+  test('set takes effect at once on this node, "default" restores the defaults, bad limits are refused', async () => {
+    const { token, serviceId } = await coffer.newTenant();
+    assert.equal((await create(token)).status, 201);
+    const set = (await runOperation(coffer.ctx, 'payments.set', { serviceId, mode: 'test', rateLimitCreate: 1, allowMoto: true }, 'operator:test')) as {
+      allow_moto: boolean;
+      rate_limits_per_second: { create_payment: number };
+    };
+    assert.equal(set.allow_moto, true);
+    assert.equal(set.rate_limits_per_second.create_payment, 1);
+    coffer.clock.advance(1000);
+    assert.equal((await coffer.request('POST', '/v1/payments', { key: token, body: validPayment({ moto: true }) })).status, 201);
+    assertError(await create(token), 429, 'P0900');
+    const reset = (await runOperation(coffer.ctx, 'payments.set', { serviceId, mode: 'test', rateLimitCreate: 'default' }, 'operator:test')) as {
+      rate_limits_per_second: { create_payment: number };
+    };
+    assert.equal(reset.rate_limits_per_second.create_payment, 1e9);
+    assert.equal((await create(token)).status, 201);
+    await assert.rejects(runOperation(coffer.ctx, 'payments.set', { serviceId, mode: 'test', rateLimitGet: 0 }, 'operator:test'), /rateLimitGet/);
+    await assert.rejects(runOperation(coffer.ctx, 'payments.show', { serviceId, mode: 'live' }, 'operator:test'));
   });
 });
 

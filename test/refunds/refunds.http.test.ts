@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCoffer, type TestCoffer } from '../support/harness.js';
-import { upsertSettings } from '../../src/payments/payment.repo.js';
+import { configureAccount } from '../../src/payments/account-settings.js';
 import { assertMatchesSpec } from '../payments/contract.js';
 import { assertError, authorised, createPayment, paid } from '../payments/support.js';
 
@@ -88,7 +88,7 @@ describe('POST /v1/payments/{id}/refunds', () => {
     const { token, serviceId } = await coffer.newTenant();
     const id = await paid(coffer, token);
     const account = await coffer.ctx.db.selectFrom('accounts').select('id').where('service_id', '=', serviceId).executeTakeFirstOrThrow();
-    await upsertSettings(coffer.ctx.db, { account_id: account.id, allow_moto: false, allow_moto_api: false, allow_recurring: false, allow_zero_amount: false, payments_disabled: true });
+    await configureAccount(coffer.ctx, account.id, { allow_moto: false, allow_moto_api: false, allow_recurring: false, allow_zero_amount: false, payments_disabled: true });
     assertError(await refund(token, id, { amount: 1 }), 403, 'P0941');
   });
 
