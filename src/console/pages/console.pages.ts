@@ -17,11 +17,11 @@ import { cookieOptions, startSession, type SessionConfig } from '../../web/sessi
 import { PageRenderer, type ScriptInventoryEntry } from '../../web/views.js';
 import { csrfToken, registerPages, webAssetSpecs, webViewsDir } from '../../web/web.plugin.js';
 import { acceptInviteAsNewUser, viewInvite } from '../identity/invite.service.js';
-import { completeSignIn, DEVICE_COOKIE, signInWithPassword, type ClientInfo } from '../identity/signin.service.js';
+import { completeSignIn, DEVICE_COOKIE, signInWithPassword, stepUp, type ClientInfo } from '../identity/signin.service.js';
 import { findUser, membershipsOf } from '../identity/user.service.js';
 import { mfaMethodsOf, passkeyChallenge, type SecondFactor } from '../mfa/factor.service.js';
 import { confirmPasskeyEnrolment, confirmTotpEnrolment, pendingTotpEnrolment, startPasskeyEnrolment, startTotpEnrolment } from '../mfa/enrolment.service.js';
-import { lookupSession, SESSION_COOKIE, signOut, type ConsoleSession } from '../sessions/session.service.js';
+import { endAllOtherSessions, endOtherSession, hasRecentMfa, listSessions, lookupSession, SESSION_COOKIE, signOut, type ConsoleSession } from '../sessions/session.service.js';
 import { LIMITS } from '../settings.js';
 import { finishOidcSignIn, OIDC_STATE_COOKIE, startOidcSignIn } from '../oidc/oidc.service.js';
 
@@ -70,6 +70,8 @@ const PATHS = {
   mfa: '/console/sign-in/mfa',
   setup: '/console/mfa/setup',
   passkey: '/console/mfa/passkey',
+  sessions: '/console/account/sessions',
+  confirm: '/console/confirm',
   signOut: '/console/sign-out',
 } as const;
 
@@ -337,6 +339,67 @@ function consoleRoutes(app: HttpApp, ctx: AppContext, renderer: PageRenderer): v
       const options = await startPasskeyEnrolment(ctx, session);
       return render(reply, 'console-passkey.njk', { pageTitle: 'Add a passkey', options, csrfToken: await formToken(request, reply), errors: { name: err.message } }, 422, ['console/passkey.js']);
     }
+  });
+
+  // ---- the user's own sessions (ASVS 7.5.2)
+
+  async function fullSession(request: FastifyRequest, reply: FastifyReply): Promise<ConsoleSession | FastifyReply> {
+    const session = await current(request);
+    if (!session || session.stage !== 'full') return reply.redirect(placeOf(session), 303);
+    return session;
+  }
+  const isReply = (value: ConsoleSession | FastifyReply): value is FastifyReply => !('userId' in value);
+
+  app.get(PATHS.sessions, page, async (request, reply) => {
+    const session = await fullSession(request, reply);
+    if (isReply(session)) return session;
+    return render(reply, 'console-sessions.njk', { pageTitle: 'Where you are signed in', sessions: await listSessions(ctx, session), csrfToken: await formToken(request, reply) });
+  });
+
+  app.post(`${PATHS.sessions}/:sessionId/end`, { ...page, schema: { params: z.object({ sessionId: z.string().max(60) }), body: z.object({ csrf_token: z.string().optional() }) } }, async (request, reply) => {
+    const session = await fullSession(request, reply);
+    if (isReply(session)) return session;
+    await endOtherSession(ctx, session, request.params.sessionId);
+    return reply.redirect(PATHS.sessions, 303);
+  });
+
+  app.post(`${PATHS.sessions}/end-others`, { ...page, schema: { body: z.object({ csrf_token: z.string().optional() }) } }, async (request, reply) => {
+    const session = await fullSession(request, reply);
+    if (isReply(session)) return session;
+    await endAllOtherSessions(ctx, session);
+    return reply.redirect(PATHS.sessions, 303);
+  });
+
+  // ---- step-up: sensitive pages send the user here when their last second factor is over
+  // 5 minutes old, with the page to return to. Only console paths are accepted as `next`.
+
+  const safeNext = (next: unknown): string =>
+    typeof next === 'string' && (next === PATHS.home || next.startsWith(`${PATHS.home}/`)) && /^[A-Za-z0-9_/-]+$/.test(next) && !next.includes('//') ? next : PATHS.home;
+
+  app.get(PATHS.confirm, { ...page, schema: { querystring: z.object({ next: z.string().max(200).optional() }) } }, async (request, reply) => {
+    const session = await fullSession(request, reply);
+    if (isReply(session)) return session;
+    const next = safeNext(request.query.next);
+    if (hasRecentMfa(session)) return reply.redirect(next, 303);
+    return render(reply, 'console-confirm.njk', { pageTitle: 'Confirm it is you', next, csrfToken: await formToken(request, reply) });
+  });
+
+  app.post(PATHS.confirm, { ...page, schema: { body: z.object({ code: z.string().max(100), next: z.string().max(200).optional(), csrf_token: z.string().optional() }) } }, async (request, reply) => {
+    const session = await fullSession(request, reply);
+    if (isReply(session)) return session;
+    const next = safeNext(request.body.next);
+    const code = request.body.code.trim();
+    const factor: SecondFactor = /^\d{6}$/.test(code.replace(/\s/g, '')) ? { kind: 'totp', code } : { kind: 'recovery', code };
+    const outcome = await stepUp(ctx, session, factor, client(request));
+    if (!outcome.ok) {
+      if (outcome.reason === 'locked') {
+        clearSession(reply);
+        return reply.redirect(PATHS.signIn, 303);
+      }
+      return render(reply, 'console-confirm.njk', { pageTitle: 'Confirm it is you', next, csrfToken: await formToken(request, reply), errors: { code: 'The code is not right' } }, 401);
+    }
+    setSession(reply, outcome.token);
+    return reply.redirect(next, 303);
   });
 
   // ---- sign-out
