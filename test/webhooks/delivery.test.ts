@@ -383,9 +383,10 @@ describe('webhook delivery', () => {
     receiver.replies = [{ status: 500 }];
     await cancelPayment(coffer, tenant.token, await newPayment(coffer, tenant.token, 'still-pending'));
     await runWebhookWorkers(coffer);
-    assert.equal((await webhookRetentionWorker.run(coffer.ctx)).handled, 0, 'not yet 30 days');
+    while ((await webhookRetentionWorker.run(coffer.ctx)).more);
+    assert.deepEqual((await list()).map((m: { status: string }) => m.status).sort(), ['delivered', 'pending'], 'not yet 30 days');
     coffer.clock.advance(DAY + 1);
-    assert.ok((await webhookRetentionWorker.run(coffer.ctx)).handled >= 1);
+    while ((await webhookRetentionWorker.run(coffer.ctx)).more);
     const left = await list();
     assert.deepEqual(left.map((m: { status: string }) => m.status), ['pending']);
     const attempts = await coffer.request('GET', `/v1/webhooks/${tenant.webhookId}/attempts`, { key: tenant.token });
