@@ -44,7 +44,7 @@ async function freePort(): Promise<number> {
 }
 
 async function waitUntilUp(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode}`);
     try {
@@ -54,7 +54,7 @@ async function waitUntilUp(url: string, child: ChildProcess): Promise<void> {
     }
     await sleep(100);
   }
-  throw new Error('the server did not come up within 30 s');
+  throw new Error('the server did not come up within 120 s');
 }
 
 function load(url: string, seconds: number, headers: Record<string, string> = {}): Promise<Result> {
