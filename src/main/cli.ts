@@ -13,7 +13,7 @@ import { loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { callOperatorSocket } from './operator-socket.js';
 import { runOperation } from './operations.js';
-import { openRuntime, StartupRefusal } from './runtime.js';
+import { openRuntime, StartupRefusal, type Runtime } from './runtime.js';
 // The server (and every page and route it carries) is loaded only by `coffer serve`, so operator
 // commands start in about half the time.
 import { VERSION } from './version.js';
@@ -48,14 +48,19 @@ function safeUsername(): string {
 async function operate(name: string, args: Record<string, unknown>): Promise<unknown> {
   const config = configOrExit();
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr as never);
-  if (config.databaseUrl) return withRuntime(config, log, (ctx) => runOperation(ctx, name, args, actor()));
+  // Opening the store migrates it, so `coffer migrate` reports what that opening applied too.
+  const direct = (runtime: Runtime) =>
+    runOperation(runtime.ctx, name, args, actor()).then((result) =>
+      name === 'migrate' ? { ...(result as object), applied: [...runtime.migrationsApplied, ...(result as { applied: string[] }).applied] } : result,
+    );
+  if (config.databaseUrl) return withRuntime(config, log, direct);
 
   const deadline = Date.now() + 15_000;
   for (;;) {
     const lock = tryLock(config.dataDir, 'command');
     if (lock.acquired) {
       try {
-        return await withRuntime(config, log, (ctx) => runOperation(ctx, name, args, actor()));
+        return await withRuntime(config, log, direct);
       } finally {
         lock.release();
       }
@@ -75,10 +80,10 @@ async function operate(name: string, args: Record<string, unknown>): Promise<unk
   }
 }
 
-async function withRuntime<T>(config: Config, log: ReturnType<typeof createLogger>, fn: (ctx: Awaited<ReturnType<typeof openRuntime>>['ctx']) => Promise<T>): Promise<T> {
+async function withRuntime<T>(config: Config, log: ReturnType<typeof createLogger>, fn: (runtime: Runtime) => Promise<T>): Promise<T> {
   const runtime = await openRuntime(config, log, systemClock);
   try {
-    return await fn(runtime.ctx);
+    return await fn(runtime);
   } finally {
     await runtime.close();
   }

@@ -14,6 +14,8 @@ import { LIVE_NEEDS_MASTER_KEY, LIVE_NEEDS_POSTGRES } from '../services/service.
 export interface Runtime {
   ctx: AppContext;
   store: Store;
+  /** Migrations this opening applied (a new store gets them all before anything else runs). */
+  migrationsApplied: string[];
   close(): Promise<void>;
 }
 
@@ -44,7 +46,7 @@ export async function openRuntime(config: Config, log: Logger, clock: Clock, emb
       if (store.kind === 'embedded') throw new StartupRefusal(LIVE_NEEDS_POSTGRES);
       if (!ctx.masterKey.fromEnvironment) throw new StartupRefusal(LIVE_NEEDS_MASTER_KEY);
     }
-    return { ctx, store, close: () => store.close() };
+    return { ctx, store, migrationsApplied: applied, close: () => store.close() };
   } catch (err) {
     await store.close();
     throw err;
