@@ -21,7 +21,11 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/main/cli.ts', 'bench/**', 'test/**'],
+    files: ['src/main/cli.ts', 'bench/**', 'test/**', 'scripts/**', 'examples/**'],
     rules: { 'no-console': 'off' },
+  },
+  {
+    files: ['scripts/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
 );

@@ -6,6 +6,10 @@ import { looksLikeCardNumber, redactCardNumbers } from '../platform/card-numbers
 
 const API_KEY_PATTERN = /coffer_(test|live)_[0-9A-Za-z]{20,}/g;
 const BEARER_PATTERN = /(Bearer\s+)[^\s"\\]+/gi;
+// One-time tokens travel in URLs (the payer's next_url, console invites) and OAuth redirects
+// carry codes in the query; request logs record URLs, so the token part is removed.
+const URL_TOKEN_PATTERN = /(\/(?:secure|console\/invite)\/)[A-Za-z0-9_-]{16,}/g;
+const QUERY_SECRET_PATTERN = /([?&](?:code|state|token|chargeTokenId)=)[^&\s"\\]+/g;
 // Credential headers, at whatever depth a headers object was logged: the value (a string, or
 // an array of strings for set-cookie) is replaced whatever its scheme (Basic, Token, cookies).
 const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key']);
@@ -14,7 +18,11 @@ const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'coo
 const CREDENTIAL_HEADER_VALUE = /"((?:proxy-)?authorization|cookie|set-cookie|x-api-key)":(?:"(?:[^"\\]|\\.)*"|\[(?:"(?:[^"\\]|\\.)*",?)*\])/gi;
 
 function scrubText(text: string): string {
-  return redactCardNumbers(text).replace(API_KEY_PATTERN, 'coffer_$1_[REDACTED]').replace(BEARER_PATTERN, '$1[REDACTED]');
+  return redactCardNumbers(text)
+    .replace(API_KEY_PATTERN, 'coffer_$1_[REDACTED]')
+    .replace(BEARER_PATTERN, '$1[REDACTED]')
+    .replace(URL_TOKEN_PATTERN, '$1[REDACTED]')
+    .replace(QUERY_SECRET_PATTERN, '$1[REDACTED]');
 }
 
 /**

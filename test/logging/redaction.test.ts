@@ -147,6 +147,20 @@ describe('credentials never reach a log line', () => {
     assert.match(lines[2]!, /coffer_test_\[REDACTED\]/, 'the kind of key is kept, for diagnosis');
   });
 
+  test('one-time tokens in URLs (payer links, invites) and OAuth codes in query strings', () => {
+    const token = 'Zt3xQ9-aB_cD4eF5gH6iJ7kL8mN9oP0q';
+    const { log, lines } = capture();
+    log.info({ req: { url: `/secure/${token}` } }, 'payer link');
+    log.info({ req: { url: `/console/invite/${token}` } }, 'invite');
+    log.info({ req: { url: `/console/oidc/callback?state=${token}&code=${token}x` } }, 'oidc');
+    assert.equal(lines.length, 3);
+    for (const line of lines) {
+      assert.ok(!line.includes(token), line);
+      JSON.parse(line);
+    }
+    assert.match(lines[0]!, /\/secure\/\[REDACTED\]/, 'the route is kept, for diagnosis');
+  });
+
   test('Authorization and Cookie headers, wherever the headers object is logged', () => {
     const { log, lines } = capture();
     const headers = { authorization: 'Basic dXNlcjpjb3JyZWN0aG9yc2U=', cookie: '__Host-session=s3cr3tsessionvalue', 'user-agent': 'curl/8' };
