@@ -18,18 +18,21 @@ export async function insertEntry(db: Kysely<Database>, entry: CleanEntry): Prom
  * Many entries in one statement with one parameter: the batch travels as a JSON array and is
  * unpacked by PostgreSQL, which is far cheaper than thousands of bound parameters.
  */
-export async function insertEntries(db: Kysely<Database>, entries: readonly CleanEntry[]): Promise<void> {
+export async function insertEntries(
+  db: Kysely<Database>,
+  entries: readonly (CleanEntry & { seq?: number; prev_hash?: string; hash?: string })[],
+): Promise<void> {
   if (entries.length === 0) return;
   const payload = JSON.stringify(entries);
   await sql`
     insert into audit_log (entry_id, occurred_at, actor_type, actor_id, action, object_type, object_id,
-                           service_id, account_id, ip, user_agent, outcome, request_id, details)
+                           service_id, account_id, ip, user_agent, outcome, request_id, details, seq, prev_hash, hash)
     select entry_id, occurred_at, actor_type, actor_id, action, object_type, object_id,
-           service_id, account_id, ip, user_agent, outcome, request_id, coalesce(details, '{}'::jsonb)
+           service_id, account_id, ip, user_agent, outcome, request_id, coalesce(details, '{}'::jsonb), seq, prev_hash, hash
     from jsonb_to_recordset(${payload}::jsonb) as x(
       entry_id text, occurred_at timestamptz, actor_type text, actor_id text, action text, object_type text,
       object_id text, service_id text, account_id text, ip text, user_agent text, outcome text, request_id text,
-      details jsonb)
+      details jsonb, seq bigint, prev_hash text, hash text)
   `.execute(db);
 }
 
