@@ -1,4 +1,3 @@
-/* eslint-disable no-console -- an example that prints what it receives */
 // A webhook receiver that verifies Coffer's signatures, in both schemes, before trusting a
 // byte of the body. Run it, then point a test-mode webhook at it:
 //
