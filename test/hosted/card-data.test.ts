@@ -7,14 +7,17 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { sql } from 'kysely';
-import { startCoffer, usingPostgres, type TestCoffer } from '../support/harness.js';
+import { usingPostgres, type TestCoffer } from '../support/harness.js';
+import { startIsolatedCoffer } from '../webhooks/support.js';
 import { SANDBOX_CARDS, SANDBOX_3DS_CODE } from '../../src/connectors/sandbox/sandbox.cards.js';
 import { cardForm, createTestPayment, PayerClient } from './payer-client.js';
 
 let coffer: TestCoffer;
 before(async () => {
   process.env.COFFER_TEST_LOG_LEVEL = 'trace';
-  coffer = await startCoffer();
+  // A database of its own on PostgreSQL: the dump must hold this file's data only, and
+  // per-IP card-testing counters must not see other files' attempts.
+  coffer = await startIsolatedCoffer();
 });
 after(async () => {
   await coffer.close();
