@@ -9,6 +9,7 @@ import { parseCidr } from '../platform/networks.js';
 import type { ConsolePolicy } from '../platform/context.js';
 import { parseDuration } from '../platform/duration.js';
 import { parseNetworkExceptions } from '../webhooks/address-guard.js';
+import { DEFAULT_MAIL_FROM } from '../notifications/mailer.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const YEAR_MS = 365 * 86_400_000;
@@ -47,6 +48,8 @@ const envSchema = z.object({
   COFFER_AUDIT_CHECKPOINT_INTERVAL: optionalText,
   COFFER_WEBHOOKS_TIMEOUT: optionalText,
   COFFER_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: optionalText,
+  COFFER_SMTP_URL: optionalText.pipe(z.string().regex(/^smtps?:\/\/[^/]/, 'must be an smtp:// or smtps:// URL').optional()),
+  COFFER_MAIL_FROM: optionalText,
 });
 
 export interface Config {
@@ -68,6 +71,8 @@ export interface Config {
   audit: { retentionMs: number; checkpointIntervalMs: number };
   /** Webhook delivery: attempt deadline, and ranges test endpoints may reach (never live ones). */
   webhooks: { timeoutMs: number; allowPrivateNetworks: string[] };
+  /** Outgoing email: SMTP server URL (unset: no email) and the From: header. */
+  mail: { smtpUrl: string | undefined; from: string };
 }
 
 /** The master key as configured: given in the environment, or to be taken from the data dir. */
@@ -176,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       metricsToken: e.COFFER_METRICS_TOKEN,
       audit: { retentionMs: auditRetentionMs ?? 365 * 86_400_000, checkpointIntervalMs: auditCheckpointMs ?? 15 * 60_000 },
       webhooks: { timeoutMs: webhookTimeoutMs ?? 10_000, allowPrivateNetworks },
+      mail: { smtpUrl: e.COFFER_SMTP_URL, from: e.COFFER_MAIL_FROM ?? DEFAULT_MAIL_FROM },
     },
   };
 }

@@ -41,6 +41,7 @@ export async function openRuntime(config: Config, log: Logger, clock: Clock, emb
       baseUrl: config.baseUrl,
       console: config.console,
       webhooks: config.webhooks,
+      mail: config.mail,
     };
     if ((await countLiveAccounts(store.db)) > 0) {
       if (store.kind === 'embedded') throw new StartupRefusal(LIVE_NEEDS_POSTGRES);

@@ -7,6 +7,7 @@ import type { Clock } from './clock.js';
 import type { Database } from '../store/schema.js';
 import type { StoreKind } from '../store/database.js';
 import type { CardProcessor } from '../connectors/connector.js';
+import type { MailSettings } from '../notifications/mailer.js';
 
 export interface AppContext {
   db: Kysely<Database>;
@@ -24,6 +25,8 @@ export interface AppContext {
   webhooks?: Partial<WebhookSettings>;
   /** Payments API policy; GOV.UK Pay's defaults apply where absent (see payments/rate-limit.ts). */
   payments?: Partial<PaymentsPolicy>;
+  /** Outgoing email (alerts, invites); unset or without an SMTP URL, nothing is sent. */
+  mail?: MailSettings;
 }
 
 export interface PaymentsPolicy {
