@@ -7,6 +7,7 @@ import type { WebhookTables } from '../webhooks/webhook.tables.js';
 import type { PaymentTables } from '../payments/payment.tables.js';
 import type { HostedTables } from '../hosted/hosted.tables.js';
 import type { WebTables } from '../web/web.tables.js';
+import type { AlertTables } from '../alerts/alert.tables.js';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
@@ -72,7 +73,7 @@ export interface FoundationTables {
  * Every table. Each domain declares its tables beside its code (e.g. payments/payment.tables.ts)
  * and joins them here, so one Kysely type covers the whole schema.
  */
-export type Database = FoundationTables & PaymentTables & WebTables & HostedTables & WebhookTables & ConsoleTables & AuditTables & NetworkTables;
+export type Database = FoundationTables & PaymentTables & WebTables & HostedTables & WebhookTables & ConsoleTables & AuditTables & NetworkTables & AlertTables;
 
 export type ServiceRow = Selectable<ServicesTable>;
 export type AccountRow = Selectable<AccountsTable>;

@@ -8,6 +8,7 @@ import * as webhooks from './0004_webhooks.js';
 import * as payments from './0002_payments.js';
 import * as paymentLimits from './0002b_payments_limits.js';
 import * as hosted from './0003_hosted.js';
+import * as alerts from './0007_alerts.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '0002b_payments_limits': paymentLimits,
   '0003_hosted': hosted,
   '0004_webhooks': webhooks,
+  '0007_alerts': alerts,
 };
