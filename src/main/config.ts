@@ -10,6 +10,7 @@ import type { ConsolePolicy } from '../platform/context.js';
 import { parseDuration } from '../platform/duration.js';
 import { parseNetworkExceptions } from '../webhooks/address-guard.js';
 import { DEFAULT_MAIL_FROM } from '../notifications/mailer.js';
+import { parseDetectorOverrides, type AlertSettings } from '../alerts/alert.settings.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const YEAR_MS = 365 * 86_400_000;
@@ -50,6 +51,7 @@ const envSchema = z.object({
   COFFER_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: optionalText,
   COFFER_SMTP_URL: optionalText.pipe(z.string().regex(/^smtps?:\/\/[^/]/, 'must be an smtp:// or smtps:// URL').optional()),
   COFFER_MAIL_FROM: optionalText,
+  COFFER_ALERT_THRESHOLDS: optionalText,
 });
 
 export interface Config {
@@ -73,6 +75,8 @@ export interface Config {
   webhooks: { timeoutMs: number; allowPrivateNetworks: string[] };
   /** Outgoing email: SMTP server URL (unset: no email) and the From: header. */
   mail: { smtpUrl: string | undefined; from: string };
+  /** Detector thresholds and windows that differ from the documented defaults (docs/alerts.md). */
+  alerts: AlertSettings;
 }
 
 /** The master key as configured: given in the environment, or to be taken from the data dir. */
@@ -162,6 +166,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
     problems.push('COFFER_CONSOLE_DISABLE_INACTIVE_AFTER: must be at most 90d (or 0 to turn it off), e.g. 90d');
   }
 
+  const alertOverrides = parseDetectorOverrides(e.COFFER_ALERT_THRESHOLDS ?? '');
+  for (const problem of alertOverrides.problems) problems.push(`COFFER_ALERT_THRESHOLDS: ${problem}`);
+
   if (problems.length > 0) return { ok: false, problems };
   const scheme = tls ? 'https' : 'http';
   return {
@@ -182,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       audit: { retentionMs: auditRetentionMs ?? 365 * 86_400_000, checkpointIntervalMs: auditCheckpointMs ?? 15 * 60_000 },
       webhooks: { timeoutMs: webhookTimeoutMs ?? 10_000, allowPrivateNetworks },
       mail: { smtpUrl: e.COFFER_SMTP_URL, from: e.COFFER_MAIL_FROM ?? DEFAULT_MAIL_FROM },
+      alerts: { detectors: alertOverrides.detectors },
     },
   };
 }

@@ -42,6 +42,7 @@ export async function openRuntime(config: Config, log: Logger, clock: Clock, emb
       console: config.console,
       webhooks: config.webhooks,
       mail: config.mail,
+      alerts: config.alerts,
     };
     if ((await countLiveAccounts(store.db)) > 0) {
       if (store.kind === 'embedded') throw new StartupRefusal(LIVE_NEEDS_POSTGRES);

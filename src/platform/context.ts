@@ -8,6 +8,7 @@ import type { Database } from '../store/schema.js';
 import type { StoreKind } from '../store/database.js';
 import type { CardProcessor } from '../connectors/connector.js';
 import type { MailSettings } from '../notifications/mailer.js';
+import type { AlertSettings } from '../alerts/alert.settings.js';
 
 export interface AppContext {
   db: Kysely<Database>;
@@ -27,6 +28,8 @@ export interface AppContext {
   payments?: Partial<PaymentsPolicy>;
   /** Outgoing email (alerts, invites); unset or without an SMTP URL, nothing is sent. */
   mail?: MailSettings;
+  /** Detector thresholds and windows; documented defaults apply where absent (see alerts/alert.settings.ts). */
+  alerts?: AlertSettings;
 }
 
 export interface PaymentsPolicy {

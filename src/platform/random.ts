@@ -27,7 +27,7 @@ export type IdPrefix = 'svc' | 'acct' | 'key' | 'req' | 'evt' | WebhookIdPrefix 
 /** The console's objects: users, invites, sessions, passkeys, devices, identity providers, sign-in flows, access reviews. */
 export type ConsoleIdPrefix = 'usr' | 'inv' | 'ses' | 'pkey' | 'dev' | 'idp' | 'flow' | 'arev';
 /** Audit entries, network allow-list ranges, security alerts. */
-export type AuditIdPrefix = 'aud' | 'net' | 'alr';
+export type AuditIdPrefix = 'aud' | 'net' | 'alr' | 'alm';
 /** Webhook endpoints, their signing secrets, delivery attempts. */
 export type WebhookIdPrefix = 'wh' | 'whs' | 'wha';
 
