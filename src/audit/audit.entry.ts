@@ -86,11 +86,13 @@ export function scrubDetails(value: unknown, depth = 0): unknown {
   return null;
 }
 
-/** `key_…` is a key, `user_…` a console user, `operator:…` someone at the CLI; anything else the system. */
+/** `key_…` is a key, `usr_…` or `user:usr_…` a console user, `operator:…` someone at the CLI; anything else the system. */
 export function actorFrom(value: AuditActor | string): AuditActor {
   if (typeof value !== 'string') return value;
   if (value.startsWith('key_')) return { type: 'key', id: value };
   if (value.startsWith('user_') || value.startsWith('usr_')) return { type: 'user', id: value };
+  // The console names its users `user:usr_…` where it keeps who did something (created_by).
+  if (value.startsWith('user:')) return { type: 'user', id: value.slice('user:'.length) };
   if (value.startsWith('operator:')) return { type: 'operator', id: value };
   if (value === 'anonymous') return { type: 'anonymous', id: value };
   return { type: 'system', id: value };

@@ -4,14 +4,16 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { CleanEntry } from './audit.entry.js';
-import type { AuditCheckpointRow, AuditCheckpointsTable, AuditRow } from './audit.tables.js';
+import type { AuditCheckpointRow, AuditCheckpointsTable, AuditLogTable, AuditRow } from './audit.tables.js';
 import type { Insertable } from 'kysely';
 
+/** The row to insert, for a domain that writes its entry inside a statement of its own (a CTE). */
+export function entryValues(entry: CleanEntry): Insertable<AuditLogTable> {
+  return { ...entry, details: JSON.stringify(entry.details) };
+}
+
 export async function insertEntry(db: Kysely<Database>, entry: CleanEntry): Promise<void> {
-  await db
-    .insertInto('audit_log')
-    .values({ ...entry, details: JSON.stringify(entry.details) } as never)
-    .execute();
+  await db.insertInto('audit_log').values(entryValues(entry)).execute();
 }
 
 /**

@@ -37,6 +37,25 @@ export async function recordAudit(trx: Kysely<Database>, entry: AuditEntry): Pro
   return clean.entry_id;
 }
 
+/**
+ * Makes a one-statement change and records its entry in one transaction (or in the caller's,
+ * when `db` already is one). `entry` sees the change's result and returns undefined when
+ * nothing changed (a compare-and-set that lost), so no entry is written for it.
+ */
+export async function changeWithAudit<T>(
+  db: Kysely<Database>,
+  change: (trx: Kysely<Database>) => Promise<T>,
+  entry: (result: T) => AuditEntry | undefined,
+): Promise<T> {
+  const run = async (trx: Kysely<Database>): Promise<T> => {
+    const result = await change(trx);
+    const recorded = entry(result);
+    if (recorded) await recordAudit(trx, recorded);
+    return result;
+  };
+  return db.isTransaction ? run(db) : db.transaction().execute(run);
+}
+
 // --- Reading the log (itself audited: PCI DSS 10.2.1.3) ---------------------------------------
 
 export interface AuditEntryView {

@@ -4,6 +4,7 @@
 // event in the same transaction, for the alerting work to pick up. The card is counted by a
 // keyed hash (HMAC-SHA256 under a key derived for this purpose only, PCI DSS 3.5.1.1), the
 // address by another; neither can be reversed or matched without the master key.
+import { recordAudit } from '../audit/audit.service.js';
 import { createHmac } from 'node:crypto';
 import type { AppContext } from '../platform/context.js';
 import { deriveKey } from '../platform/encryption.js';
@@ -91,6 +92,7 @@ export async function checkAttempt(ctx: AppContext, attempt: AttemptKeys): Promi
       occurredAt: now,
       data: { reason, counts },
     });
+    await recordAudit(trx, { actor: { type: 'anonymous', id: 'payer' }, action: 'payment.authorise', object: { type: 'payment', id: attempt.paymentId }, serviceId: attempt.serviceId, accountId: attempt.accountId, at: now, outcome: 'denied', details: { result: 'refused_limit', reason } });
   });
   ctx.log.warn({ paymentId: attempt.paymentId, reason }, 'card-testing limit reached: authorisation refused');
   return reason;

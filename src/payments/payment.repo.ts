@@ -5,6 +5,8 @@ import { sql, type Insertable, type Kysely, type Updateable } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { IdempotentOperation, NewPaymentAccountSettings, PaymentAccountSettingsRow, PaymentRow, PaymentsTable } from './payment.tables.js';
 import type { PaymentState } from './payment.machine.js';
+import { entryValues } from '../audit/audit.repo.js';
+import type { CleanEntry } from '../audit/audit.entry.js';
 
 type Db = Kysely<Database>;
 
@@ -295,9 +297,11 @@ export interface NewPaymentEvent {
  * in ONE statement: data-modifying CTEs are atomic like a transaction, and cost one round trip
  * instead of five. The event row has the shape recordDomainEvent writes.
  */
-export async function insertNewPayment(db: Db, payment: Insertable<PaymentsTable>, event: NewPaymentEvent, tokenHash: string | undefined): Promise<void> {
+export async function insertNewPayment(db: Db, payment: Insertable<PaymentsTable>, event: NewPaymentEvent, tokenHash: string | undefined, audit: CleanEntry): Promise<void> {
   const withPaymentAndEvent = db
     .with('new_payment', (qb) => qb.insertInto('payments').values(payment).returning('id'))
+    // PostgreSQL runs every data-modifying CTE to completion, read or not: the audit entry is in the same statement.
+    .with('new_audit', (qb) => qb.insertInto('audit_log').values(entryValues(audit)).returning('id'))
     .with('new_event', (qb) =>
       qb
         .insertInto('domain_events')

@@ -16,6 +16,8 @@ import { mintPayerToken, newPayerToken } from './payer-token.js';
 import { accountSettings } from './account-settings.js';
 import { IDEMPOTENCY_WINDOW_MS, requestHash, runIdempotent } from './idempotency.js';
 import type { Insertable } from 'kysely';
+import { prepareEntry, recordAudit } from '../audit/audit.service.js';
+import { paymentCreateEntry } from './payment.audit.js';
 
 export interface Caller {
   accountId: string;
@@ -162,7 +164,7 @@ export async function createPayment(
     const id = govukStyleId();
     const row = newPaymentRow(ctx, caller, input, id, now);
     const token = row.authorisation_mode === 'web' ? newPayerToken() : undefined;
-    await repo.insertNewPayment(ctx.db, row, createdEvent(now), token?.hash);
+    await repo.insertNewPayment(ctx.db, row, createdEvent(now), token?.hash, prepareEntry(paymentCreateEntry(row, now)));
     return { status: 201, payment: toPaymentView(ctx, insertedRow(row, input), { payerToken: token?.token }) };
   }
 
@@ -195,6 +197,7 @@ export async function createPayment(
           occurredAt: now,
           data: event.data,
         });
+        await recordAudit(trx, paymentCreateEntry(row, now));
         return row.authorisation_mode === 'web' ? mintPayerToken(trx, row, now) : undefined;
       });
       return { status: 201, payment: toPaymentView(ctx, insertedRow(row, input), { payerToken: token }) };

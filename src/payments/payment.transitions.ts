@@ -2,6 +2,7 @@
 // and the domain event in the same transaction. Refused edges and lost races are values.
 import type { Kysely } from 'kysely';
 import { recordDomainEvent } from '../events/event.repo.js';
+import { auditTransition } from './payment.audit.js';
 import type { Database } from '../store/schema.js';
 import { externalState, transition, type PaymentEvent, type PaymentState } from './payment.machine.js';
 import { compareAndSetStatus, type PaymentChanges } from './payment.repo.js';
@@ -29,6 +30,7 @@ export async function applyTransition(
     occurredAt: at,
     data: { state: externalState(edge.to), internal_status: edge.to, previous_internal_status: from },
   });
+  await auditTransition(trx, payment, event, at, changes);
   return { ok: true, to: edge.to };
 }
 

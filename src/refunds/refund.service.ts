@@ -5,6 +5,7 @@
 // processor is called after commit; a refund stuck in flight is retried by the sweeper.
 import { ProcessorUnavailable, type SimpleOutcome } from '../connectors/connector.js';
 import { recordDomainEvent } from '../events/event.repo.js';
+import { recordAudit } from '../audit/audit.service.js';
 import type { AppContext } from '../platform/context.js';
 import { govukStyleId } from '../platform/random.js';
 import { paymentError } from '../payments/payment.errors.js';
@@ -76,6 +77,7 @@ async function refundNow(ctx: AppContext, caller: Caller, paymentId: string, inp
         occurredAt: now,
         data: { status: 'submitted', payment_id: payment.id, amount: input.amount },
       });
+      await recordAudit(trx, { action: 'refund.create', object: { type: 'refund', id: row.id }, serviceId: payment.service_id, accountId: payment.account_id, at: now, details: { payment_id: payment.id, amount: input.amount } });
       return row;
     });
   } catch (err) {

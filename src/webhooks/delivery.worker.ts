@@ -3,6 +3,7 @@
 // records the attempt and its outcome in one transaction, compare-and-set on its claim. A worker
 // that dies mid-delivery leaves its messages to be claimed again when the lease runs out: at
 // least once, never lost, and each message keeps its id.
+import { recordAudit } from '../audit/audit.service.js';
 import type { AppContext } from '../platform/context.js';
 import { prefixedId, randomToken } from '../platform/random.js';
 import type { Worker } from '../platform/worker.js';
@@ -162,6 +163,7 @@ async function recordOutcome(
         occurredAt: at,
         data: { reason: disabledFor, url: endpoint.url, failing_since: failingSince?.toISOString() ?? null },
       });
+      await recordAudit(trx, { actor: { type: 'system', id: 'webhook-delivery' }, action: 'webhook.endpoint_disabled', object: { type: 'webhook', id: endpoint.id }, serviceId: endpoint.service_id, accountId: endpoint.account_id, at, details: { reason: disabledFor } });
     } else {
       disabledFor = undefined;
     }

@@ -2,6 +2,7 @@
 // signing secret exists in plaintext only in the value returned by create and rotate; the
 // database keeps it sealed with a key derived from the master key for this purpose alone.
 import type { AppContext } from '../platform/context.js';
+import { recordAudit } from '../audit/audit.service.js';
 import { deriveKey, open, seal } from '../platform/encryption.js';
 import { conflict, notFound, unprocessable } from '../platform/errors.js';
 import { govukStyleId, prefixedId } from '../platform/random.js';
@@ -261,6 +262,7 @@ export async function createEndpointForAccount(ctx: AppContext, input: CreateEnd
       created_at: now,
       expires_at: null,
     });
+    await recordAudit(trx, { action: 'webhook.create', object: { type: 'webhook', id: endpoint.id }, serviceId: endpoint.service_id, accountId: endpoint.account_id, at: now, details: { url, event_types: eventTypes, status: endpoint.status } });
   });
   return { signingSecret, webhook: toEndpointView(endpoint) };
 }
@@ -300,9 +302,13 @@ export async function updateEndpointForAccount(ctx: AppContext, accountId: strin
   if (input.eventTypes !== undefined) changes.event_types = validateEventTypes(input.eventTypes);
   if (input.status !== undefined && input.status !== endpoint.status) changes.status = input.status;
   if (Object.keys(changes).length > 0) {
-    if (!(await repo.updateEndpoint(ctx.db, accountId, endpointId, endpoint.version, changes, ctx.clock.now()))) {
-      throw conflict('The webhook was changed by another request; try again');
-    }
+    const now = ctx.clock.now();
+    const updated = await ctx.db.transaction().execute(async (trx) => {
+      if (!(await repo.updateEndpoint(trx, accountId, endpointId, endpoint.version, changes, now))) return false;
+      await recordAudit(trx, { action: 'webhook.update', object: { type: 'webhook', id: endpointId }, serviceId: endpoint.service_id, accountId, at: now, details: { changes } });
+      return true;
+    });
+    if (!updated) throw conflict('The webhook was changed by another request; try again');
   }
   return getEndpointForAccount(ctx, accountId, endpointId);
 }
@@ -324,9 +330,11 @@ export async function rotateSecret(
   const endsAt = new Date(now.getTime() + overlapMs);
   await ctx.db.transaction().execute(async (trx) => {
     // The lock serialises rotations of one endpoint, so two at once cannot both keep their old secret alive.
-    if (!(await repo.lockEndpoint(trx, accountId, endpointId))) throw notFound();
+    const locked = await repo.lockEndpoint(trx, accountId, endpointId);
+    if (!locked) throw notFound();
     await repo.insertSecret(trx, { id: secretId, endpoint_id: endpointId, sealed: sealSecret(ctx, endpointId, secretId, signingSecret), created_at: now, expires_at: null });
     await repo.expireOtherSecrets(trx, endpointId, secretId, endsAt);
+    await recordAudit(trx, { action: 'webhook.rotate_secret', object: { type: 'webhook', id: endpointId }, serviceId: locked.service_id, accountId, at: now, details: { overlap_ms: overlapMs } });
   });
   return { signingSecret, webhook: await getEndpointForAccount(ctx, accountId, endpointId), previousSecretsExpire: endsAt.toISOString() };
 }
@@ -374,9 +382,13 @@ export async function resendMessage(ctx: AppContext, accountId: string, endpoint
   if (!message || message.endpoint_id !== endpointId) throw notFound();
   const endpoint = await requireEndpoint(ctx, accountId, endpointId);
   if (endpoint.status !== 'active') throw conflict(`The webhook is ${endpoint.status}; make it active before re-sending`);
-  if (!(await repo.requeueMessage(ctx.db, accountId, messageId, ctx.clock.now()))) {
-    throw conflict('The message is being delivered right now; try again in a moment');
-  }
+  const now = ctx.clock.now();
+  const requeued = await ctx.db.transaction().execute(async (trx) => {
+    if (!(await repo.requeueMessage(trx, accountId, messageId, now))) return false;
+    await recordAudit(trx, { action: 'webhook.resend', object: { type: 'webhook_message', id: messageId }, serviceId: endpoint.service_id, accountId, at: now, details: { webhook_id: endpointId } });
+    return true;
+  });
+  if (!requeued) throw conflict('The message is being delivered right now; try again in a moment');
   return getMessageForAccount(ctx, accountId, endpointId, messageId);
 }
 

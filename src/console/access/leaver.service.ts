@@ -3,6 +3,7 @@
 // it has been shown exactly which keys those are. The caller passes back the key ids it showed;
 // if the set has changed since (a key was created meanwhile), nothing happens and it must look
 // again, so no key is revoked unseen and none is left behind unseen.
+import { changeWithAudit, recordAudit } from '../../audit/audit.service.js';
 import type { AppContext } from '../../platform/context.js';
 import { conflict, notFound } from '../../platform/errors.js';
 import { listKeysForService, revokeKey, type KeyView } from '../../keys/key.service.js';
@@ -64,6 +65,7 @@ export async function removeMember(ctx: AppContext, actor: Authorised, userId: s
       throw conflict('A service needs at least one administrator');
     }
     await users.deleteMembership(trx, actor.serviceId, userId);
+    await recordAudit(trx, { actor: { type: 'user', id: actor.session.userId }, action: 'user.remove', object: { type: 'user', id: userId }, serviceId: actor.serviceId, at: ctx.clock.now(), details: { role: membership.role, keys_to_revoke: confirmedKeyIds.length } });
     return endAllSessionsOfUser(trx, ctx, userId, 'removed-from-service');
   });
   const revokedKeyIds = await revokeAll(ctx, preview.keys, userActor(actor.session.userId), `leaver: ${preview.email} removed from the service`);
@@ -94,6 +96,7 @@ export async function disableUser(
   const ended = await ctx.db.transaction().execute(async (trx) => {
     if (!(await users.markDisabled(trx, userId, { at: now, by: input.by, reason: input.reason.slice(0, 500) }))) throw conflict('The account is already disabled');
     await signin.revokeDevicesOfUser(trx, userId, now);
+    await recordAudit(trx, { actor: input.by, action: 'user.disable', object: { type: 'user', id: userId }, at: now, details: { reason: input.reason.slice(0, 500), keys_to_revoke: input.confirmedKeyIds.length } });
     return endAllSessionsOfUser(trx, ctx, userId, 'user-disabled');
   });
   const revokedKeyIds = await revokeAll(ctx, preview.keys, input.by, `leaver: ${preview.email} disabled`);
@@ -101,5 +104,6 @@ export async function disableUser(
 }
 
 export async function enableUser(ctx: AppContext, userId: string): Promise<void> {
-  if (!(await users.markEnabled(ctx.db, userId))) throw conflict('The account is not disabled');
+  const enabled = await changeWithAudit(ctx.db, (trx) => users.markEnabled(trx, userId), (ok) => (ok ? { action: 'user.enable', object: { type: 'user', id: userId }, at: ctx.clock.now() } : undefined));
+  if (!enabled) throw conflict('The account is not disabled');
 }

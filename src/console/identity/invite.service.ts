@@ -1,6 +1,7 @@
 // Invitations: a single-use link, valid 24 hours, whose 256-bit token is stored only as its
 // SHA-256. Accepting one either creates the account (with the password the invitee chooses)
 // or, for someone who already has an account, adds the service to it once they are signed in.
+import { changeWithAudit, recordAudit } from '../../audit/audit.service.js';
 import type { AppContext } from '../../platform/context.js';
 import { conflict, unprocessable } from '../../platform/errors.js';
 import { sha256Hex } from '../../platform/hashing.js';
@@ -49,7 +50,7 @@ export async function createInvite(ctx: AppContext, input: { email: string; serv
     accepted_at: null,
     accepted_by_user_id: null,
   };
-  await repo.insertInvite(ctx.db, row);
+  await changeWithAudit(ctx.db, (trx) => repo.insertInvite(trx, row), () => ({ actor: input.createdBy, action: 'user.invite', object: { type: 'invite', id: row.id }, serviceId: row.service_id, at: now, details: { email, role } }));
   return { id: row.id, link: inviteLink(ctx, token), email, serviceId: row.service_id, role, expiresAt: row.expires_at };
 }
 
@@ -102,6 +103,7 @@ export async function acceptInviteAsNewUser(
     if (!(await repo.insertUser(trx, user))) throw conflict('You already have an account: sign in to accept this invitation');
     if (!(await repo.markInviteAccepted(trx, invite.id, user.id, now))) throw consoleErrors.linkInvalid();
     await repo.upsertMembership(trx, { user_id: user.id, service_id: invite.service_id, role: invite.role, created_at: now, created_by: invite.created_by });
+    await recordAudit(trx, { actor: { type: 'user', id: user.id }, action: 'user.invite_accept', object: { type: 'invite', id: invite.id }, serviceId: invite.service_id, at: now, details: { role: invite.role, new_user: true } });
     const started = await createSession(trx, ctx, { userId: user.id, stage: 'enrol', ip: input.ip, userAgent: input.userAgent, via: 'invite' });
     return { userId: user.id, ...started };
   });
@@ -117,6 +119,7 @@ export async function acceptInviteAsExistingUser(ctx: AppContext, token: string,
   await ctx.db.transaction().execute(async (trx) => {
     if (!(await repo.markInviteAccepted(trx, invite.id, user.id, now))) throw consoleErrors.linkInvalid();
     await repo.upsertMembership(trx, { user_id: user.id, service_id: invite.service_id, role: invite.role, created_at: now, created_by: invite.created_by });
+    await recordAudit(trx, { actor: { type: 'user', id: user.id }, action: 'user.invite_accept', object: { type: 'invite', id: invite.id }, serviceId: invite.service_id, at: now, details: { role: invite.role, new_user: false } });
   });
   return { serviceId: invite.service_id };
 }

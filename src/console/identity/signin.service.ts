@@ -8,6 +8,7 @@
 // device is forgotten), and a successful sign-in from it lifts the account lock. So an attacker
 // can keep an account locked against new browsers, but not against its owner's own.
 // Every failure is a row in console_auth_failures, for the throttle and for alerting.
+import { recordAudit } from '../../audit/audit.service.js';
 import type { Kysely } from 'kysely';
 import type { AppContext } from '../../platform/context.js';
 import { sha256Hex } from '../../platform/hashing.js';
@@ -61,6 +62,8 @@ async function fail(
 ): Promise<{ lockedNow: boolean }> {
   const now = ctx.clock.now();
   await repo.recordFailure(ctx.db, { at: now, email: input.email, userId: input.user?.id ?? null, ip: input.ip, reason: input.reason, knownDevice: input.device !== undefined });
+  // The attempted email is not kept for an unknown user: people type passwords into the wrong box.
+  await recordAudit(ctx.db, { actor: input.user ? { type: 'user', id: input.user.id } : { type: 'anonymous', id: 'anonymous' }, action: 'console.sign_in', object: input.user ? { type: 'user', id: input.user.id } : undefined, at: now, outcome: 'denied', ip: input.ip, details: { reason: input.reason, known_device: input.device !== undefined } });
   let lockedNow = false;
   if (input.counts && input.user) {
     if (input.device) await repo.countDeviceFailure(ctx.db, input.device.id, LIMITS.deviceMaxFailures, now);
@@ -135,6 +138,7 @@ export async function finishSignIn(db: Kysely<Database>, ctx: AppContext, sessio
   const now = ctx.clock.now();
   const rotated = await rotateSession(db, ctx, session, { stage: 'full', mfa: true });
   await repo.clearAccountFailures(db, userId, now);
+  await recordAudit(db, { actor: { type: 'user', id: userId }, action: 'console.sign_in', object: { type: 'user', id: userId }, at: now, ip: client.ip, details: { via: session.via } });
   const device = await knownDevice(ctx, userId, client.deviceToken);
   if (device) {
     await repo.deviceSucceeded(db, device.id, now);

@@ -2,6 +2,7 @@
 // its case) and a role in each service they belong to; `authorise` is the one check every
 // console action goes through: membership of the service (none → not found, so another
 // service's data is never even acknowledged), then the role's permission, then step-up.
+import { recordAudit } from '../../audit/audit.service.js';
 import type { AppContext } from '../../platform/context.js';
 import { conflict, notFound, unprocessable } from '../../platform/errors.js';
 import { prefixedId } from '../../platform/random.js';
@@ -73,6 +74,7 @@ export async function changeRole(ctx: AppContext, actor: Authorised, userId: str
       throw conflict('A service needs at least one administrator');
     }
     await repo.updateMembershipRole(trx, actor.serviceId, userId, newRole);
+    await recordAudit(trx, { actor: { type: 'user', id: actor.session.userId }, action: 'user.role_change', object: { type: 'user', id: userId }, serviceId: actor.serviceId, at: ctx.clock.now(), details: { from: membership.role, to: newRole } });
   });
 }
 

@@ -3,6 +3,8 @@
 // sign-in. Changing factors later needs a recent second factor (ASVS 7.5.1), and the last
 // factor cannot be removed. Recovery codes are issued with the first factor and on request,
 // and are returned only in that one response.
+import { changeWithAudit } from '../../audit/audit.service.js';
+import type { AuditEntry } from '../../audit/audit.entry.js';
 import type { AppContext } from '../../platform/context.js';
 import { conflict, notFound, unprocessable } from '../../platform/errors.js';
 import { prefixedId } from '../../platform/random.js';
@@ -26,6 +28,14 @@ async function enrollingUser(ctx: AppContext, session: ConsoleSession): Promise<
   if (!user || user.status !== 'active') throw consoleErrors.signInRequired();
   return user;
 }
+
+const mfaEntry = (ctx: AppContext, userId: string, action: string, details: Record<string, unknown>): AuditEntry => ({
+  actor: { type: 'user', id: userId },
+  action,
+  object: { type: 'user', id: userId },
+  at: ctx.clock.now(),
+  details,
+});
 
 export interface EnrolmentResult {
   /** Present when this enrolment finished a sign-in: the new session token to set. */
@@ -72,7 +82,9 @@ export async function confirmTotpEnrolment(ctx: AppContext, session: ConsoleSess
   const step = matchTotp(openTotpSecret(ctx, user.id, user.totp_pending_sealed), code, ctx.clock.now());
   if (step === undefined) throw consoleErrors.invalidCode();
   const hadFactor = hasSecondFactor(await mfaMethodsOf(ctx, user));
-  if (!(await repo.confirmTotp(ctx.db, user.id, user.totp_pending_sealed, step, ctx.clock.now()))) throw conflict('Start setting up the authenticator app again');
+  const pending = user.totp_pending_sealed;
+  const confirmed = await changeWithAudit(ctx.db, (trx) => repo.confirmTotp(trx, user.id, pending, step, ctx.clock.now()), (ok) => (ok ? mfaEntry(ctx, user.id, 'console.mfa_enrol', { method: 'totp', first: !hadFactor }) : undefined));
+  if (!confirmed) throw conflict('Start setting up the authenticator app again');
   return afterFirstOrNewFactor(ctx, session, user, hadFactor, client);
 }
 
@@ -97,8 +109,10 @@ export async function confirmPasskeyEnrolment(
   const info = await verifyRegistration(ctx, input.response, challenge);
   if (!info) throw unprocessable('The passkey could not be verified. Try again', 'passkey');
   const hadFactor = hasSecondFactor(await mfaMethodsOf(ctx, user));
-  await repo.insertPasskey(ctx.db, {
-    id: prefixedId('pkey'),
+  const passkeyId = prefixedId('pkey');
+  const entry = mfaEntry(ctx, user.id, 'console.mfa_enrol', { method: 'passkey', passkey_id: passkeyId, name, first: !hadFactor });
+  await changeWithAudit(ctx.db, (trx) => repo.insertPasskey(trx, {
+    id: passkeyId,
     user_id: user.id,
     credential_id: info.credential.id,
     public_key: Buffer.from(info.credential.publicKey).toString('base64url'),
@@ -107,7 +121,7 @@ export async function confirmPasskeyEnrolment(
     name,
     created_at: ctx.clock.now(),
     last_used_at: null,
-  });
+  }), () => entry);
   return afterFirstOrNewFactor(ctx, session, user, hadFactor, client);
 }
 
@@ -115,7 +129,7 @@ export async function regenerateRecoveryCodes(ctx: AppContext, session: ConsoleS
   if (session.stage !== 'full') throw consoleErrors.mfaRequired();
   const user = await enrollingUser(ctx, session);
   const codes = newRecoveryCodes();
-  await repo.replaceRecoveryCodes(ctx.db, user.id, codes.map(hashRecoveryCode), ctx.clock.now());
+  await changeWithAudit(ctx.db, (trx) => repo.replaceRecoveryCodes(trx, user.id, codes.map(hashRecoveryCode), ctx.clock.now()), () => mfaEntry(ctx, user.id, 'console.mfa_recovery_codes', {}));
   return codes;
 }
 
@@ -125,7 +139,7 @@ export async function removePasskey(ctx: AppContext, session: ConsoleSession, pa
   const methods = await mfaMethodsOf(ctx, user);
   if (!methods.passkeys.some((p) => p.id === passkeyId)) throw notFound();
   if (!methods.totp && methods.passkeys.length === 1) throw conflict('Add another way to sign in before removing your last one');
-  await repo.deletePasskey(ctx.db, user.id, passkeyId);
+  await changeWithAudit(ctx.db, (trx) => repo.deletePasskey(trx, user.id, passkeyId), (ok) => (ok ? mfaEntry(ctx, user.id, 'console.mfa_remove', { method: 'passkey', passkey_id: passkeyId }) : undefined));
 }
 
 export async function removeTotp(ctx: AppContext, session: ConsoleSession): Promise<void> {
@@ -134,5 +148,5 @@ export async function removeTotp(ctx: AppContext, session: ConsoleSession): Prom
   const methods = await mfaMethodsOf(ctx, user);
   if (!methods.totp) throw notFound();
   if (methods.passkeys.length === 0) throw conflict('Add another way to sign in before removing your last one');
-  await repo.removeTotp(ctx.db, user.id);
+  await changeWithAudit(ctx.db, (trx) => repo.removeTotp(trx, user.id), () => mfaEntry(ctx, user.id, 'console.mfa_remove', { method: 'totp' }));
 }

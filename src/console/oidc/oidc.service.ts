@@ -7,6 +7,7 @@
 // gives a session at the 'mfa' stage, or 'enrol' for someone with no factor yet.
 // The flow is bound to the browser that started it: the state travels in a __Host- cookie as
 // well as in the URL, and the flow record is found by the cookie's state (hashed) and spent once.
+import { recordAudit } from '../../audit/audit.service.js';
 import * as oidc from 'openid-client';
 import type { AppContext } from '../../platform/context.js';
 import { deriveKey, open, seal } from '../../platform/encryption.js';
@@ -174,6 +175,7 @@ export async function finishOidcSignIn(ctx: AppContext, stateFromCookie: string 
   const now = ctx.clock.now();
   const failed = async (reason: Exclude<OidcOutcome, { ok: true }>['reason'], detail: { email?: string | null; userId?: string | null } = {}): Promise<OidcOutcome> => {
     await signinRepo.recordFailure(ctx.db, { at: ctx.clock.now(), email: detail.email ?? null, userId: detail.userId ?? null, ip: client.ip, reason: `oidc-${reason}`, knownDevice: false });
+    await recordAudit(ctx.db, { actor: detail.userId ? { type: 'user', id: detail.userId } : { type: 'anonymous', id: 'anonymous' }, action: 'console.sign_in', at: ctx.clock.now(), outcome: 'denied', ip: client.ip, details: { reason: `oidc-${reason}`, via: 'oidc' } });
     ctx.log.warn({ console: 'sign-in-failure', reason: `oidc-${reason}`, ip: client.ip }, 'console OIDC sign-in failed');
     return { ok: false, reason };
   };

@@ -3,6 +3,8 @@
 // 12 hours in all (configurable), on sign-out, when its user is disabled, or when the user ends
 // it from another session. Every sign-in step and every step-up swaps the token (ASVS 7.2.4),
 // so a token seen before authentication is worthless after it.
+import { changeWithAudit } from '../../audit/audit.service.js';
+import type { AuditEntry } from '../../audit/audit.entry.js';
 import type { Kysely } from 'kysely';
 import type { AppContext } from '../../platform/context.js';
 import { notFound } from '../../platform/errors.js';
@@ -173,8 +175,17 @@ export async function rotateSession(
   };
 }
 
+/** A session's end, as the audit log records it; the actor is whoever is acting (the user, an administrator, an operator). */
+const sessionEnd = (ctx: AppContext, userId: string, reason: string, details: Record<string, unknown>, by?: string): AuditEntry => ({
+  ...(by ? { actor: { type: 'user' as const, id: by } } : {}),
+  action: 'session.end',
+  object: { type: 'user', id: userId },
+  at: ctx.clock.now(),
+  details: { reason, ...details },
+});
+
 export async function signOut(ctx: AppContext, session: ConsoleSession): Promise<void> {
-  await repo.endSession(ctx.db, session.id, ctx.clock.now(), 'signed-out');
+  await changeWithAudit(ctx.db, (trx) => repo.endSession(trx, session.id, ctx.clock.now(), 'signed-out'), (ok) => (ok ? sessionEnd(ctx, session.userId, 'signed-out', { session_id: session.id }, session.userId) : undefined));
 }
 
 export interface SessionView {
@@ -199,15 +210,15 @@ export async function listSessions(ctx: AppContext, session: ConsoleSession): Pr
 export async function endOtherSession(ctx: AppContext, session: ConsoleSession, sessionId: string): Promise<void> {
   const target = await repo.findSessionById(ctx.db, sessionId);
   if (!target || target.user_id !== session.userId || target.ended_at !== null) throw notFound();
-  await repo.endSession(ctx.db, sessionId, ctx.clock.now(), 'ended-by-user');
+  await changeWithAudit(ctx.db, (trx) => repo.endSession(trx, sessionId, ctx.clock.now(), 'ended-by-user'), (ok) => (ok ? sessionEnd(ctx, session.userId, 'ended-by-user', { session_id: sessionId }, session.userId) : undefined));
 }
 
 export async function endAllOtherSessions(ctx: AppContext, session: ConsoleSession): Promise<number> {
-  return repo.endSessionsOfUser(ctx.db, session.userId, ctx.clock.now(), 'ended-by-user', session.id);
+  return changeWithAudit(ctx.db, (trx) => repo.endSessionsOfUser(trx, session.userId, ctx.clock.now(), 'ended-by-user', session.id), (n) => (n > 0 ? sessionEnd(ctx, session.userId, 'ended-by-user', { sessions: n, all_others: true }, session.userId) : undefined));
 }
 
 export async function endAllSessionsOfUser(db: Kysely<Database>, ctx: AppContext, userId: string, reason: string): Promise<number> {
-  return repo.endSessionsOfUser(db, userId, ctx.clock.now(), reason);
+  return changeWithAudit(db, (trx) => repo.endSessionsOfUser(trx, userId, ctx.clock.now(), reason), (n) => (n > 0 ? sessionEnd(ctx, userId, reason, { sessions: n }) : undefined));
 }
 
 /** Cookie attributes for the session token (ASVS 3.3): the `__Host-` prefix requires Secure, Path=/ and no Domain. */
