@@ -1,121 +1,60 @@
 // `npm run bench`: how much an authenticated call costs compared with the cheapest route.
-// Starts the built server (`node dist/main/cli.js serve`) on a fresh embedded store in a temp
-// directory and a free loopback port, makes a service and a key with the CLI (which reaches the
-// running server through its operator socket), then drives /healthz and GET /v1/account with
-// autocannon in the same run and prints req/s, p50 and p99 for each. The goal: the
-// authenticated call at >= 80% of /healthz's throughput (key verification nearly free).
+// Starts the built server (`coffer serve`, bench/support.ts) on a fresh store and a free
+// loopback port, makes a service and a key with the CLI, then drives /healthz and
+// GET /v1/account with autocannon in the same run and prints req/s, p50 and p99 for each.
+// The goal: the authenticated call at >= 80% of /healthz's throughput (key verification nearly
+// free). Every API request also writes a request entry to the audit log (src/audit), so this
+// measures that too; /healthz is public and writes none.
 //
-// Settings (environment): BENCH_DURATION (seconds per route, default 10), BENCH_WARMUP
-// (seconds per route, default 3), BENCH_CONNECTIONS (default 10), BENCH_LOG_LEVEL (the
-// server's LOG_LEVEL, default info: production logs every request).
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { setTimeout as sleep } from 'node:timers/promises';
-import autocannon, { type Result } from 'autocannon';
+// Settings (environment): BENCH_STORE (embedded, the default, or postgres: a scratch database,
+// see bench/support.ts), BENCH_DURATION (seconds per route, default 10), BENCH_WARMUP (seconds
+// per route, default 3), BENCH_ROUNDS (the duration is split in this many slices, taken in
+// turn with the other route's, default 3), BENCH_CONNECTIONS (default 10), BENCH_LOG_LEVEL (the server's
+// LOG_LEVEL, default info: production logs every request), BENCH_CPU_PROF (profile the server).
+import { assertClean, header, load, loadNow, main, measure, newTenant, row, scratchDatabase, setting, startCoffer, type Measured, type ScratchDatabase } from './support.js';
 
-const run = promisify(execFile);
-const CLI = join(import.meta.dirname, '..', 'dist', 'main', 'cli.js');
 const GOAL = 0.8;
-
-function setting(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new TypeError(`${name} must be a positive number`);
-  return value;
-}
-
 const duration = setting('BENCH_DURATION', 10);
 const warmup = setting('BENCH_WARMUP', 3);
 const connections = setting('BENCH_CONNECTIONS', 10);
-const logLevel = process.env.BENCH_LOG_LEVEL ?? 'info';
+const rounds = setting('BENCH_ROUNDS', 3);
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || address === null) throw new TypeError('no port');
-  return address.port;
-}
-
-async function waitUntilUp(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return;
-    } catch {
-      /* not listening yet */
-    }
-    await sleep(100);
-  }
-  throw new Error('the server did not come up within 120 s');
-}
-
-function load(url: string, seconds: number, headers: Record<string, string> = {}): Promise<Result> {
-  return autocannon({ url, connections, duration: seconds, headers });
-}
-
-async function main(): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'coffer-bench-'));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  // The embedded store, whatever the caller's shell has set: the bench measures Coffer, not a network.
-  const env: NodeJS.ProcessEnv = { ...process.env, COFFER_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: logLevel };
-  delete env.DATABASE_URL;
-  delete env.COFFER_MASTER_KEY;
-  delete env.COFFER_BASE_URL;
-
-  const server = spawn(process.execPath, [CLI, 'serve'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  const stopServer = async () => {
-    if (server.exitCode !== null) return;
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await Promise.race([exited, sleep(10_000).then(() => server.kill('SIGKILL'))]);
-  };
+main(async () => {
+  const storeKind = process.env.BENCH_STORE ?? 'embedded';
+  if (storeKind !== 'embedded' && storeKind !== 'postgres') throw new TypeError('BENCH_STORE is embedded or postgres');
+  const database: ScratchDatabase | undefined = storeKind === 'postgres' ? await scratchDatabase() : undefined;
+  const coffer = await startCoffer({ databaseUrl: database?.url });
   try {
-    await waitUntilUp(url, server);
-    const cli = async (...args: string[]) => (await run(process.execPath, [CLI, ...args], { env })).stdout.trim();
-    const serviceId = await cli('service', 'create', '--name', 'Bench');
-    const key = await cli('key', 'create', '--service', serviceId, '--mode', 'test', '--name', 'bench');
-    const auth = { authorization: `Bearer ${key}` };
-
-    const check = await fetch(`${url}/v1/account`, { headers: auth });
+    const { key } = await newTenant(coffer);
+    const account = { path: '/v1/account', headers: { authorization: `Bearer ${key}` } };
+    const check = await fetch(`${coffer.url}/v1/account`, { headers: account.headers });
     if (check.status !== 200) throw new Error(`GET /v1/account answered ${check.status} with the new key`);
 
-    console.error(`Warming up (${warmup} s per route), then ${duration} s per route, ${connections} connections, LOG_LEVEL=${logLevel}…`);
-    await load(`${url}/healthz`, warmup);
-    await load(`${url}/v1/account`, warmup, auth);
-    const health = await load(`${url}/healthz`, duration);
-    const account = await load(`${url}/v1/account`, duration, auth);
+    console.error(`Warming up (${warmup} s per route), then ${duration} s per route, ${connections} connections, ${coffer.store} store…`);
+    await load(coffer.url, { path: '/healthz' }, warmup, connections);
+    await load(coffer.url, account, warmup, connections);
+    const load1 = loadNow();
+    const [health, authenticated] = (await measure(
+      [
+        { name: 'healthz', url: coffer.url, target: { path: '/healthz' } },
+        { name: 'account', url: coffer.url, target: account },
+      ],
+      duration,
+      rounds,
+      connections,
+    )) as [Measured, Measured];
+    assertClean('/healthz', health);
+    assertClean('/v1/account', authenticated);
 
-    for (const [name, result] of [['/healthz', health], ['/v1/account', account]] as const) {
-      const failures = result.errors + result.timeouts + result.non2xx;
-      if (failures > 0) throw new Error(`${name}: ${failures} failed requests (errors ${result.errors}, timeouts ${result.timeouts}, non-2xx ${result.non2xx})`);
-    }
-
-    const row = (name: string, r: Result) =>
-      `${name.padEnd(22)} ${r.requests.average.toFixed(0).padStart(9)} ${`${r.latency.p50} ms`.padStart(9)} ${`${r.latency.p99} ms`.padStart(9)} ${String(r.requests.total).padStart(10)}`;
-    const ratio = account.requests.average / health.requests.average;
-    console.log(`${'route'.padEnd(22)} ${'req/s'.padStart(9)} ${'p50'.padStart(9)} ${'p99'.padStart(9)} ${'requests'.padStart(10)}`);
-    console.log(row('GET /healthz', health));
-    console.log(row('GET /v1/account (key)', account));
-    console.log(
-      `authenticated / healthz: ${(ratio * 100).toFixed(1)}% (goal >= ${GOAL * 100}%): ${ratio >= GOAL ? 'met' : 'MISSED'}`,
-    );
+    const ratio = authenticated.rps / health.rps;
+    console.log(`store: ${coffer.store}; ${connections} connections; ${duration} s per route in ${rounds} interleaved slices; ${load1} (before), ${loadNow()} (after)`);
+    console.log(header('route', 22));
+    console.log(row('GET /healthz', 22, health));
+    console.log(row('GET /v1/account (key)', 22, authenticated));
+    console.log(`authenticated / healthz: ${(ratio * 100).toFixed(1)}% (goal >= ${GOAL * 100}%): ${ratio >= GOAL ? 'met' : 'MISSED'}`);
     if (ratio < GOAL) process.exitCode = 1;
   } finally {
-    await stopServer();
-    rmSync(dataDir, { recursive: true, force: true });
+    await coffer.stop();
+    await database?.drop();
   }
-}
-
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exitCode = 1;
 });
