@@ -1,6 +1,6 @@
 // Tables of the alerts domain, joined into the store's Database type. Kept in step with
 // migrations/0007_alerts.ts.
-import type { ColumnType, Selectable } from 'kysely';
+import type { ColumnType, Generated, Selectable } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
@@ -20,8 +20,8 @@ export interface SecurityAlertsTable {
   first_seen_at: Timestamp;
   last_seen_at: Timestamp;
   last_notified_at: Timestamp;
-  acknowledged_at: Timestamp | null;
-  acknowledged_by: string | null;
+  acknowledged_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  acknowledged_by: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface SecurityAlertEmailsTable {
@@ -29,12 +29,12 @@ export interface SecurityAlertEmailsTable {
   alert_id: string;
   service_id: string;
   status: AlertEmailStatus;
-  attempts: number;
+  attempts: Generated<number>;
   next_attempt_at: Timestamp;
-  claimed_until: Timestamp | null;
-  recipients: string[];
-  last_error: string | null;
-  sent_at: Timestamp | null;
+  claimed_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  recipients: ColumnType<string[], string[] | undefined, string[]>;
+  last_error: ColumnType<string | null, string | null | undefined, string | null>;
+  sent_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: Timestamp;
 }
 
