@@ -8,6 +8,7 @@ import type { AppContext } from '../platform/context.js';
 import { randomBase62 } from '../platform/random.js';
 import { accountRoutes } from '../services/account.routes.js';
 import { keyRoutes } from '../keys/key.routes.js';
+import { alertRoutes } from '../alerts/alert.routes.js';
 import { auditRoutes } from '../audit/audit.routes.js';
 import { registerAuditHooks } from '../audit/audit.http.js';
 import { metricsRoutes, registerRequestMetrics } from '../metrics/metrics.routes.js';
@@ -80,6 +81,7 @@ export async function buildServer(ctx: AppContext, options: ServerOptions): Prom
   healthRoutes(app, ctx, { securityContact: options.securityTxt.contact, securityExpires: options.securityTxt.expires, baseUrl: options.baseUrl });
   accountRoutes(app);
   keyRoutes(app, ctx);
+  alertRoutes(app, ctx);
   auditRoutes(app, ctx);
   metricsRoutes(app, ctx, { token: options.metricsToken });
   webhookRoutes(app, ctx);

@@ -9,9 +9,10 @@ import { webhookFanoutWorker } from '../webhooks/fanout.worker.js';
 import { webhookRetentionWorker } from '../webhooks/retention.worker.js';
 import { paymentWorkers } from '../payments/payment.workers.js';
 import { webSessionSweeper } from '../web/session.worker.js';
+import { alertEmailWorker } from '../alerts/alert.worker.js';
 
 /** Every worker Coffer runs. Domains add theirs here. */
-export const allWorkers: Worker[] = [...paymentWorkers, webSessionSweeper, webhookFanoutWorker, webhookDeliveryWorker, webhookRetentionWorker, inactiveUsersWorker, ...auditWorkers];
+export const allWorkers: Worker[] = [...paymentWorkers, webSessionSweeper, webhookFanoutWorker, webhookDeliveryWorker, webhookRetentionWorker, inactiveUsersWorker, ...auditWorkers, alertEmailWorker];
 
 export interface RunningWorkers {
   stop(): Promise<void>;
