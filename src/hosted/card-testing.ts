@@ -11,6 +11,7 @@ import { deriveKey } from '../platform/encryption.js';
 import { recordDomainEvent } from '../events/event.repo.js';
 import { countAttempts, insertAttempt, type AttemptCounts } from './hosted.repo.js';
 import type { AttemptOutcome } from './hosted.tables.js';
+import { alertCardTestingRefusal, observeAuthorisationAttempt } from '../alerts/detectors/card-testing.js';
 
 export const CARD_TESTING_LIMITS = {
   windowMs: 60 * 60_000,
@@ -93,6 +94,7 @@ export async function checkAttempt(ctx: AppContext, attempt: AttemptKeys): Promi
       data: { reason, counts },
     });
     await recordAudit(trx, { actor: { type: 'anonymous', id: 'payer' }, action: 'payment.authorise', object: { type: 'payment', id: attempt.paymentId }, serviceId: attempt.serviceId, accountId: attempt.accountId, at: now, outcome: 'denied', details: { result: 'refused_limit', reason } });
+    await alertCardTestingRefusal(trx, ctx, attempt, reason);
   });
   ctx.log.warn({ paymentId: attempt.paymentId, reason }, 'card-testing limit reached: authorisation refused');
   return reason;
@@ -100,4 +102,5 @@ export async function checkAttempt(ctx: AppContext, attempt: AttemptKeys): Promi
 
 export async function recordAttempt(ctx: AppContext, attempt: AttemptKeys, outcome: AttemptOutcome): Promise<void> {
   await insertAttempt(ctx.db, { ...attempt, outcome, at: ctx.clock.now() });
+  await observeAuthorisationAttempt(ctx, attempt, outcome);
 }

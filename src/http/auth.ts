@@ -8,6 +8,7 @@ import { verifyKey } from '../keys/key.verifier.js';
 import { grants } from '../keys/scopes.js';
 import { metricsFor } from '../metrics/metrics.js';
 import { networkAllows } from '../network/network.service.js';
+import { observeKeyUse, observeRefusedKey } from '../alerts/detectors/keys.js';
 
 const BEARER = /^Bearer ([^\s]+)$/;
 
@@ -34,6 +35,7 @@ export function registerAuthentication(app: FastifyInstance, ctx: AppContext): v
       const refused = 'key' in outcome ? outcome.key : 'keyId' in outcome ? outcome : undefined;
       request.log.info({ auth: outcome.code, keyId: refused?.keyId }, 'request refused: API key');
       request.authOutcome = { code: outcome.code, keyId: refused?.keyId, serviceId: refused?.serviceId, accountId: refused?.accountId };
+      if (outcome.code === 'REVOKED' || outcome.code === 'EXPIRED') await observeRefusedKey(ctx, outcome, request.ip);
       throw outcome.code === 'IP_NOT_ALLOWED' ? cofferError('C0404') : cofferError('C0401');
     }
     // The account's own API allow-list, on top of the key's ranges (issue 7).
@@ -44,6 +46,7 @@ export function registerAuthentication(app: FastifyInstance, ctx: AppContext): v
       throw cofferError('C0404');
     }
     verifications.inc({ outcome: 'VALID' });
+    await observeKeyUse(ctx, outcome.key, request.ip);
     request.principal = outcome.key;
     if (typeof auth === 'object' && !grants(outcome.key.scopes, auth.scope)) {
       request.log.info({ auth: 'MISSING_SCOPE', keyId: outcome.key.keyId, scope: auth.scope }, 'request refused: scope');

@@ -7,6 +7,7 @@ import { accountSettings } from './account-settings.js';
 import { paymentError } from './payment.errors.js';
 import { countRequest } from './payment.repo.js';
 import type { PaymentAccountSettingsRow } from './payment.tables.js';
+import { observeRateLimitRefusal } from '../alerts/detectors/rate-limit.js';
 
 export type RateBucket = 'create_payment' | 'capture_payment' | 'post' | 'get';
 
@@ -29,5 +30,8 @@ export async function takeRequest(ctx: AppContext, accountId: string, bucket: Ra
   const limits = limitsFor(ctx, await accountSettings(ctx, accountId));
   const windowStart = new Date(now - (now % WINDOW_MS));
   const count = await countRequest(ctx.db, `${bucket}:${accountId}`, windowStart);
-  if (count > limits[bucket]) throw paymentError('P0900');
+  if (count > limits[bucket]) {
+    await observeRateLimitRefusal(ctx, accountId, bucket);
+    throw paymentError('P0900');
+  }
 }

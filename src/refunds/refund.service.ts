@@ -6,6 +6,7 @@
 import { ProcessorUnavailable, type SimpleOutcome } from '../connectors/connector.js';
 import { recordDomainEvent } from '../events/event.repo.js';
 import { recordAudit } from '../audit/audit.service.js';
+import { observeRefund } from '../alerts/detectors/refunds.js';
 import type { AppContext } from '../platform/context.js';
 import { govukStyleId } from '../platform/random.js';
 import { paymentError } from '../payments/payment.errors.js';
@@ -78,6 +79,7 @@ async function refundNow(ctx: AppContext, caller: Caller, paymentId: string, inp
         data: { status: 'submitted', payment_id: payment.id, amount: input.amount },
       });
       await recordAudit(trx, { action: 'refund.create', object: { type: 'refund', id: row.id }, serviceId: payment.service_id, accountId: payment.account_id, at: now, details: { payment_id: payment.id, amount: input.amount } });
+      await observeRefund(trx, ctx, { serviceId: payment.service_id, accountId: payment.account_id });
       return row;
     });
   } catch (err) {

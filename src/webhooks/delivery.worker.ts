@@ -16,6 +16,7 @@ import { signDelivery } from './signing.js';
 import * as repo from './webhook.repo.js';
 import { liveSigningSecrets } from './webhook.service.js';
 import type { WebhookEndpointRow, WebhookMessageRow } from './webhook.tables.js';
+import { alertEndpointDisabled } from '../alerts/detectors/webhooks.js';
 
 const BATCH = 20;
 /** An endpoint failing for this long without a single success is disabled (Svix: 5 days). */
@@ -164,6 +165,7 @@ async function recordOutcome(
         data: { reason: disabledFor, url: endpoint.url, failing_since: failingSince?.toISOString() ?? null },
       });
       await recordAudit(trx, { actor: { type: 'system', id: 'webhook-delivery' }, action: 'webhook.endpoint_disabled', object: { type: 'webhook', id: endpoint.id }, serviceId: endpoint.service_id, accountId: endpoint.account_id, at, details: { reason: disabledFor } });
+      await alertEndpointDisabled(trx, ctx, endpoint, disabledFor);
     } else {
       disabledFor = undefined;
     }

@@ -2,8 +2,9 @@
 // GOV.UK Pay's mapping (reference §11) is followed: approval for capture is "succeeded", a
 // refund's success is "refunded" about its parent payment. Coffer adds card_payment_started
 // (GOV.UK Pay defines but never sends it) and card_payment_cancelled (a service's own cancel,
-// which GOV.UK Pay folds into "failed"). Agreement, payout and security_alert types join this
-// table when their domains emit events; nothing is listed that nothing sends.
+// which GOV.UK Pay folds into "failed"). Agreement and payout types join this table when their
+// domains emit events; nothing is listed that nothing sends. security_alert carries a
+// security alert (src/alerts) to services that subscribe to it.
 import type { DomainEventRow } from '../store/schema.js';
 
 export const WEBHOOK_EVENT_TYPES = [
@@ -14,6 +15,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'card_payment_failed',
   'card_payment_expired',
   'card_payment_cancelled',
+  'security_alert',
 ] as const;
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
@@ -54,6 +56,8 @@ const DOMAIN_EVENT_MAP: Readonly<Record<string, Mapping>> = {
   payment_cancelled: { eventType: 'card_payment_cancelled', resource: thePayment },
   payment_expired: { eventType: 'card_payment_expired', resource: thePayment },
   refund_succeeded: { eventType: 'card_payment_refunded', resource: parentPayment },
+  // Coffer's own: a detector raised (or re-raised) an alert; the body carries the alert.
+  security_alert: { eventType: 'security_alert', resource: (event) => ({ type: 'security_alert', id: event.resource_id }) },
 };
 
 /** The webhook a domain event becomes, or undefined for events no webhook carries. */

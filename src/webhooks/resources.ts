@@ -3,6 +3,7 @@
 // renders inside its transaction, so a renderer must use only the context's `db`.
 import type { AppContext } from '../platform/context.js';
 import { renderPaymentResource } from '../payments/payment.resource.js';
+import { renderAlertResource } from '../alerts/alert.service.js';
 
 /** Returns the resource as its API renders it, or undefined when the account has no such resource. */
 export type ResourceRenderer = (ctx: AppContext, accountId: string, resourceId: string) => Promise<object | undefined>;
@@ -18,3 +19,4 @@ export function rendererFor(resourceType: string): ResourceRenderer | undefined 
 }
 
 registerResourceRenderer('payment', renderPaymentResource);
+registerResourceRenderer('security_alert', renderAlertResource);

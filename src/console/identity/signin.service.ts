@@ -22,6 +22,7 @@ import { LIMITS } from '../settings.js';
 import { verifyPassword } from './password.js';
 import * as repo from './signin.repo.js';
 import * as users from './user.repo.js';
+import { observeSignInFailure } from '../../alerts/detectors/signin.js';
 
 export const DEVICE_COOKIE = '__Host-coffer_device';
 
@@ -64,6 +65,7 @@ async function fail(
   await repo.recordFailure(ctx.db, { at: now, email: input.email, userId: input.user?.id ?? null, ip: input.ip, reason: input.reason, knownDevice: input.device !== undefined });
   // The attempted email is not kept for an unknown user: people type passwords into the wrong box.
   await recordAudit(ctx.db, { actor: input.user ? { type: 'user', id: input.user.id } : { type: 'anonymous', id: 'anonymous' }, action: 'console.sign_in', object: input.user ? { type: 'user', id: input.user.id } : undefined, at: now, outcome: 'denied', ip: input.ip, details: { reason: input.reason, known_device: input.device !== undefined } });
+  await observeSignInFailure(ctx, { userId: input.user?.id, ip: input.ip, reason: input.reason });
   let lockedNow = false;
   if (input.counts && input.user) {
     if (input.device) await repo.countDeviceFailure(ctx.db, input.device.id, LIMITS.deviceMaxFailures, now);
