@@ -20,6 +20,10 @@ export const WEBHOOK_EVENT_TYPES = [
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
+/** What an endpoint gets when it names none: the payment events. security_alert is opt-in, so a
+ * GOV.UK Pay receiver never meets a resource type it does not know. */
+export const DEFAULT_SUBSCRIPTIONS: readonly WebhookEventType[] = WEBHOOK_EVENT_TYPES.filter((t) => t !== 'security_alert');
+
 export function isWebhookEventType(value: string): value is WebhookEventType {
   return (WEBHOOK_EVENT_TYPES as readonly string[]).includes(value);
 }

@@ -26,7 +26,7 @@ export function registerWebhookCommands(program: Command, operate: Operate): voi
     .requiredOption('--service <id>', 'service id')
     .addOption(new Option('--mode <mode>', 'test or live').choices(['test', 'live']).makeOptionMandatory())
     .requiredOption('--url <url>', 'the callback URL (https:// for live)')
-    .option('--event <type>', `an event type (repeatable; default all): ${WEBHOOK_EVENT_TYPES.join(', ')}`, collect)
+    .option('--event <type>', `an event type (repeatable; default all but security_alert): ${WEBHOOK_EVENT_TYPES.join(', ')}`, collect)
     .option('--description <text>', 'what this endpoint is for')
     .action(async (opts: { service: string; mode: string; url: string; event?: string[]; description?: string }) => {
       const created = (await operate('webhook.create', {

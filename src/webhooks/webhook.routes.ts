@@ -92,7 +92,7 @@ export function webhookRoutes(app: HttpApp, ctx: AppContext): void {
         body: z.strictObject({
           callback_url: z.string().max(2048),
           description: z.string().max(500).optional(),
-          subscriptions: z.array(eventType).min(1).max(WEBHOOK_EVENT_TYPES.length).optional().describe('Default: every event type'),
+          subscriptions: z.array(eventType).min(1).max(WEBHOOK_EVENT_TYPES.length).optional().describe('Default: every card_payment_* type; security_alert only when named'),
           status: z.enum(['active', 'inactive']).optional(),
         }),
         response: { 201: created },

@@ -10,7 +10,7 @@ import type { AccountMode } from '../store/schema.js';
 import { findAccountByServiceAndMode } from '../services/service.repo.js';
 import { requireService } from '../services/service.service.js';
 import { BlockedAddressError, hostOf, judgeAddress, NO_EXCEPTIONS } from './address-guard.js';
-import { isWebhookEventType, WEBHOOK_EVENT_TYPES } from './event-types.js';
+import { DEFAULT_SUBSCRIPTIONS, isWebhookEventType, WEBHOOK_EVENT_TYPES } from './event-types.js';
 import { rendererFor } from './resources.js';
 import { webhookSettings } from './settings.js';
 import { generateSigningSecret } from './signing.js';
@@ -230,7 +230,7 @@ export async function createEndpoint(ctx: AppContext, input: CreateEndpointInput
 
 export async function createEndpointForAccount(ctx: AppContext, input: CreateEndpointInput & { accountId: string }): Promise<CreatedEndpoint> {
   const url = await validateCallbackUrl(ctx, input.url, input.mode);
-  const eventTypes = validateEventTypes(input.eventTypes && input.eventTypes.length > 0 ? input.eventTypes : WEBHOOK_EVENT_TYPES);
+  const eventTypes = validateEventTypes(input.eventTypes && input.eventTypes.length > 0 ? input.eventTypes : DEFAULT_SUBSCRIPTIONS);
   const description = validateDescription(input.description);
   const now = ctx.clock.now();
   const endpoint: WebhookEndpointRow = {
