@@ -22,6 +22,9 @@ const MATRIX: Record<Permission, [number, number, number, number, number, number
   'settings:manage':      [1, 0, 0, 0, 0, 0],
   'live:manage':          [1, 0, 0, 0, 0, 0],
   'access-review:record': [1, 0, 0, 0, 0, 0],
+  'alerts:view':          [1, 0, 0, 0, 0, 0],
+  'alerts:acknowledge':   [1, 0, 0, 0, 0, 0],
+  'audit:view':           [1, 0, 0, 0, 0, 0],
   'payouts:create':       [0, 0, 0, 0, 1, 0],
   'payouts:approve':      [0, 0, 0, 0, 0, 1],
 };

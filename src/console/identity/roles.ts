@@ -19,6 +19,9 @@ export const PERMISSIONS = [
   'settings:manage',
   'live:manage',
   'access-review:record',
+  'alerts:view',
+  'alerts:acknowledge',
+  'audit:view',
   'payouts:create',
   'payouts:approve',
 ] as const;

@@ -13,15 +13,17 @@ import { AssetRegistry } from '../../web/assets.js';
 import { mergeCatalogues, type Catalogues } from '../../web/i18n.js';
 import { webCatalogues } from '../../web/locales.js';
 import { besideModule } from '../../web/paths.js';
-import { cookieOptions, startSession, type SessionConfig } from '../../web/session.js';
+import { cookieOptions } from '../../web/session.js';
 import { PageRenderer, type ScriptInventoryEntry } from '../../web/views.js';
-import { csrfToken, registerPages, webAssetSpecs, webViewsDir } from '../../web/web.plugin.js';
+import { registerPages, webAssetSpecs, webViewsDir } from '../../web/web.plugin.js';
+import { CONSOLE_BROWSER, CONSOLE_PATHS, createConsoleKit, type FieldErrors } from './console.kit.js';
+import { registerServicePages } from './service-pages.js';
 import { acceptInviteAsNewUser, viewInvite } from '../identity/invite.service.js';
 import { completeSignIn, DEVICE_COOKIE, signInWithPassword, stepUp, type ClientInfo } from '../identity/signin.service.js';
 import { findUser, membershipsOf } from '../identity/user.service.js';
 import { mfaMethodsOf, passkeyChallenge, type SecondFactor } from '../mfa/factor.service.js';
 import { confirmPasskeyEnrolment, confirmTotpEnrolment, pendingTotpEnrolment, startPasskeyEnrolment, startTotpEnrolment } from '../mfa/enrolment.service.js';
-import { endAllOtherSessions, endOtherSession, hasRecentMfa, listSessions, lookupSession, SESSION_COOKIE, signOut, type ConsoleSession } from '../sessions/session.service.js';
+import { endAllOtherSessions, endOtherSession, hasRecentMfa, listSessions, signOut, type ConsoleSession } from '../sessions/session.service.js';
 import { LIMITS } from '../settings.js';
 import { finishOidcSignIn, OIDC_STATE_COOKIE, startOidcSignIn } from '../oidc/oidc.service.js';
 
@@ -36,8 +38,6 @@ function parseJson(text: string | undefined): unknown {
 
 export const CONSOLE_ASSET_PREFIX = '/assets/console';
 
-/** The anonymous browser session that CSRF tokens are bound to (not the sign-in itself). */
-export const CONSOLE_BROWSER: SessionConfig = { cookieName: 'coffer_console', purpose: 'console', idleTimeoutMs: 12 * 60 * 60_000, sameSite: 'strict' };
 
 const consoleMessages: Catalogues = {
   en: { 'errors.summary': 'There is a problem' },
@@ -64,18 +64,8 @@ export function consolePageRenderer(): PageRenderer {
   });
 }
 
-const PATHS = {
-  home: '/console',
-  signIn: '/console/sign-in',
-  mfa: '/console/sign-in/mfa',
-  setup: '/console/mfa/setup',
-  passkey: '/console/mfa/passkey',
-  sessions: '/console/account/sessions',
-  confirm: '/console/confirm',
-  signOut: '/console/sign-out',
-} as const;
+const PATHS = CONSOLE_PATHS;
 
-type FieldErrors = Record<string, string>;
 
 export async function registerConsolePages(app: HttpApp, ctx: AppContext, renderer: PageRenderer = consolePageRenderer()): Promise<void> {
   renderer.assets.registerRoutes(app);
@@ -90,36 +80,17 @@ export async function registerConsolePages(app: HttpApp, ctx: AppContext, render
 function consoleRoutes(app: HttpApp, ctx: AppContext, renderer: PageRenderer): void {
   const page = { config: { auth: 'public' as const } };
 
-  const client = (request: FastifyRequest): ClientInfo => ({
-    ip: request.ip,
-    userAgent: String(request.headers['user-agent'] ?? '').slice(0, 300),
-    deviceToken: request.cookies[DEVICE_COOKIE],
-  });
-
-  async function formToken(request: FastifyRequest, reply: FastifyReply): Promise<string> {
-    if (!request.webSession) request.webSession = await startSession(ctx, reply, CONSOLE_BROWSER);
-    return csrfToken(ctx, request);
-  }
-
-  const setSession = (reply: FastifyReply, token: string) => reply.setCookie(SESSION_COOKIE, token, cookieOptions({ sameSite: 'strict' }));
-  const clearSession = (reply: FastifyReply) => reply.clearCookie(SESSION_COOKIE, cookieOptions({ sameSite: 'strict' }));
+  const kit = createConsoleKit(ctx, renderer);
+  const client = (request: FastifyRequest): ClientInfo => kit.client(request);
+  const formToken = (request: FastifyRequest, reply: FastifyReply): Promise<string> => kit.formToken(request, reply);
+  const setSession = (reply: FastifyReply, token: string) => kit.setSession(reply, token);
+  const clearSession = (reply: FastifyReply) => kit.clearSession(reply);
   const setDevice = (reply: FastifyReply, token: string) =>
     reply.setCookie(DEVICE_COOKIE, token, { ...cookieOptions({ sameSite: 'strict' }), maxAge: Math.floor(LIMITS.knownDeviceLifetimeMs / 1000) });
-
-  async function current(request: FastifyRequest): Promise<ConsoleSession | undefined> {
-    const found = await lookupSession(ctx, request.cookies[SESSION_COOKIE]);
-    return found.ok ? found.session : undefined;
-  }
-
-  /** Where a session at each stage belongs. */
-  const placeOf = (session: ConsoleSession | undefined): string =>
-    session === undefined ? PATHS.signIn : session.stage === 'enrol' ? PATHS.setup : session.stage === 'mfa' ? PATHS.mfa : PATHS.home;
-
-  function render(reply: FastifyReply, view: string, data: Record<string, unknown>, status = 200, scripts: string[] = []): FastifyReply {
-    const errors = (data.errors ?? {}) as FieldErrors;
-    const errorList = Object.entries(errors).map(([field, text]) => ({ field, text }));
-    return renderer.send(reply, { view, lang: 'en', status, scripts, data: { serviceName: 'Coffer console', testMode: false, errors, errorList, paths: PATHS, ...data } });
-  }
+  const current = (request: FastifyRequest): Promise<ConsoleSession | undefined> => kit.current(request);
+  const placeOf = (session: ConsoleSession | undefined): string => kit.placeOf(session);
+  const render = (reply: FastifyReply, view: string, data: Record<string, unknown>, status = 200, scripts: string[] = []): FastifyReply =>
+    kit.render(reply, view, data, { status, scripts });
 
   /** The MFA page, with a passkey challenge when the user has passkeys. */
   async function mfaPage(request: FastifyRequest, reply: FastifyReply, session: ConsoleSession, errors: FieldErrors = {}, status = 200): Promise<FastifyReply> {
@@ -410,4 +381,6 @@ function consoleRoutes(app: HttpApp, ctx: AppContext, renderer: PageRenderer): v
     clearSession(reply);
     return reply.redirect(PATHS.signIn, 303);
   });
+
+  registerServicePages(app, kit);
 }
