@@ -2,6 +2,7 @@
 // months): who is in the service, with which role, which second factors, when they last signed
 // in and how many working API keys they created. Recording a review keeps that snapshot with
 // the reviewer's notes, and the next one falls due six months later.
+import { changeWithAudit } from '../../audit/audit.service.js';
 import type { AppContext } from '../../platform/context.js';
 import { unprocessable } from '../../platform/errors.js';
 import { prefixedId } from '../../platform/random.js';
@@ -82,9 +83,14 @@ export async function recordAccessReview(ctx: AppContext, actor: Authorised, not
   const review = await accessReview(ctx, actor);
   const now = ctx.clock.now();
   const id = prefixedId('arev');
-  await ctx.db
-    .insertInto('console_access_reviews')
-    .values({ id, service_id: actor.serviceId, reviewed_by: userActor(actor.session.userId), reviewed_at: now, notes: text, snapshot: JSON.stringify(review.users) })
-    .execute();
+  await changeWithAudit(
+    ctx.db,
+    (trx) =>
+      trx
+        .insertInto('console_access_reviews')
+        .values({ id, service_id: actor.serviceId, reviewed_by: userActor(actor.session.userId), reviewed_at: now, notes: text, snapshot: JSON.stringify(review.users) })
+        .execute(),
+    () => ({ actor: { type: 'user', id: actor.session.userId }, action: 'access_review.record', object: { type: 'access_review', id }, serviceId: actor.serviceId, at: now, details: { users: review.users.length } }),
+  );
   return { id, nextReviewDue: addMonths(now, REVIEW_INTERVAL_MONTHS).toISOString() };
 }
