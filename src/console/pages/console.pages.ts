@@ -52,12 +52,18 @@ export const CONSOLE_SCRIPTS: ScriptInventoryEntry[] = [
     pages: ['console-passkey.njk', 'console-mfa.njk'],
     optional: true,
   },
+  {
+    asset: 'console/copy-key.js',
+    justification: 'Copies a new API key to the clipboard with the Clipboard API (one button). Writes text only, sends nothing, stores nothing.',
+    pages: ['keys-created.njk'],
+    optional: true,
+  },
 ];
 
 export function consolePageRenderer(): PageRenderer {
   return new PageRenderer({
     viewDirs: [besideModule(import.meta.url, 'views'), webViewsDir()],
-    assets: new AssetRegistry([...webAssetSpecs(), { name: 'console/passkey.js', dir: besideModule(import.meta.url, 'assets'), file: 'passkey.js' }], CONSOLE_ASSET_PREFIX),
+    assets: new AssetRegistry([...webAssetSpecs(), { name: 'console/passkey.js', dir: besideModule(import.meta.url, 'assets'), file: 'passkey.js' }, { name: 'console/copy-key.js', dir: besideModule(import.meta.url, 'assets'), file: 'copy-key.js' }], CONSOLE_ASSET_PREFIX),
     catalogues: mergeCatalogues(webCatalogues, consoleMessages),
     stylesheets: ['web/page.css'],
     scriptInventory: CONSOLE_SCRIPTS,
