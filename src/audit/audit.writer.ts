@@ -1,21 +1,28 @@
 // The batched writer for entries that record no change of their own: every API request (reads
 // and refusals too). A request only pushes its entry onto an in-memory queue; the queue is
-// written in one statement every FLUSH_INTERVAL_MS or as soon as it holds FLUSH_AT entries,
-// and on shutdown, sealed into the chain in the same transaction when the head is free. One writer per open store (tests run several in one process).
+// written every FLUSH_INTERVAL_MS, or as soon as it holds FLUSH_AT entries, and on shutdown,
+// each batch in one statement, sealed into the chain in the same transaction when the head is
+// free. One writer per open store (tests run several in one process).
 //
-// What this trades: an entry of a request may be lost if the process dies within ~100 ms of the
-// response (a crash, kill -9). Changes never depend on it: their entries are written in the
-// change's own transaction. If the database refuses a batch, it is kept and retried, up to
-// MAX_QUEUED entries; beyond that the oldest are dropped, counted and logged loudly.
+// What this trades: the entries of the requests answered in the last FLUSH_INTERVAL_MS (at most
+// FLUSH_AT of them) may be lost if the process dies before they are written (a crash, kill -9).
+// Changes never depend on it: their entries are written in the change's own transaction. If
+// the database refuses a batch, it is kept and retried, up to MAX_QUEUED entries; beyond that
+// the oldest are dropped, counted and logged loudly.
+//
+// Why these sizes (bench/run.ts, docs/benchmarks.md): each batch costs a transaction, and on
+// the embedded store, where the database runs on this thread, a transaction's commit costs
+// about as much as a hundred rows; 250 ms makes batches of hundreds at a busy node's rate while
+// a batch still takes the thread only a few tens of milliseconds.
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../store/schema.js';
 import type { CleanEntry } from './audit.entry.js';
-import { chainHash } from './audit.entry.js';
+import { sealBatch } from './audit.chain.js';
 import { insertEntries, lockChainHead, moveChainHead } from './audit.repo.js';
 
-const FLUSH_INTERVAL_MS = 100;
-const FLUSH_AT = 500;
+const FLUSH_INTERVAL_MS = 250;
+const FLUSH_AT = 1000;
 const MAX_QUEUED = 100_000;
 
 export class AuditWriter {
@@ -98,16 +105,9 @@ async function writeBatch(db: Kysely<Database>, batch: CleanEntry[]): Promise<vo
       await insertEntries(trx, batch);
       return;
     }
-    let seq = head.seq;
-    let hash = head.hash;
-    const sealed = batch.map((entry) => {
-      seq += 1;
-      const prevHash = hash;
-      hash = chainHash(prevHash, seq, entry);
-      return { ...entry, seq, prev_hash: prevHash, hash };
-    });
+    const { sealed, head: next } = sealBatch(head, batch);
     await insertEntries(trx, sealed);
-    await moveChainHead(trx, head, { seq, hash });
+    await moveChainHead(trx, head, next);
   });
 }
 
