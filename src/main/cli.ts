@@ -21,6 +21,7 @@ import { registerAuditCommands } from '../audit/audit.cli.js';
 import { registerWebhookCommands } from '../webhooks/webhook.cli.js';
 import { registerHostedCommands } from '../hosted/hosted.cli.js';
 import { registerPaymentCommands } from '../payments/payment.cli.js';
+import { registerOidcCommands } from '../console/oidc/oidc.cli.js';
 
 function configOrExit(): Config {
   const result = loadConfig();
@@ -222,6 +223,7 @@ registerAuditCommands(program, operate);
 registerWebhookCommands(program, operate);
 registerHostedCommands(program, operate);
 registerPaymentCommands(program, operate);
+registerOidcCommands(program, operate);
 
 const user = program.command('user').description('console users');
 user

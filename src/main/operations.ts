@@ -14,6 +14,7 @@ import { hostedOperations } from '../hosted/hosted.operations.js';
 import { paymentOperations } from '../payments/payment.operations.js';
 import { auditOperations, runAudited } from '../audit/audit.operations.js';
 import { networkOperations } from '../network/network.operations.js';
+import { oidcOperations } from '../console/oidc/oidc.operations.js';
 
 type Args = Record<string, unknown>;
 type Operation = (ctx: AppContext, args: Args, actor: string) => Promise<unknown>;
@@ -65,6 +66,7 @@ export const operations: Record<string, Operation> = {
   ...webhookOperations,
   ...hostedOperations,
   ...paymentOperations,
+  ...oidcOperations,
 };
 
 export async function runOperation(ctx: AppContext, name: string, args: Args, actor: string): Promise<unknown> {

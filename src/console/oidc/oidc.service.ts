@@ -118,6 +118,21 @@ export async function listOidcProviders(ctx: AppContext, serviceId?: string): Pr
   return (await query.execute()).map(view);
 }
 
+/**
+ * Removes a provider from a service: its start link stops working at once, and sign-ins already
+ * under way through it are dropped. Users it brought in keep their accounts (and their other
+ * ways to sign in); an organisation that leaves should also disable those users.
+ */
+export async function removeOidcProvider(ctx: AppContext, serviceId: string, providerId: string): Promise<void> {
+  await ctx.db.transaction().execute(async (trx) => {
+    const row = await trx.selectFrom('console_oidc_providers').select('id').where('id', '=', providerId).where('service_id', '=', serviceId).forUpdate().executeTakeFirst();
+    if (!row) throw notFound();
+    await trx.deleteFrom('console_oidc_flows').where('provider_id', '=', providerId).execute();
+    await trx.deleteFrom('console_oidc_providers').where('id', '=', providerId).execute();
+  });
+  discovered.delete(providerId);
+}
+
 async function providerRow(ctx: AppContext, id: string): Promise<OidcProviderRow> {
   const row = await ctx.db.selectFrom('console_oidc_providers').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) throw notFound();
