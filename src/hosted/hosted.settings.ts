@@ -1,11 +1,14 @@
 // Per-account settings of the payment page: whether to ask for the billing address, whether
 // email is mandatory, optional or not asked, and which card brands the account takes. A missing
 // row means the defaults, which are GOV.UK Pay's (address on, email mandatory, every brand).
+// A change is recorded in the audit log (payment_page.update) in the same transaction.
 import type { AppContext } from '../platform/context.js';
 import { CARD_BRANDS } from '../connectors/card-brand.js';
 import type { CardBrand } from '../connectors/connector.js';
 import { cofferError } from '../platform/errors.js';
 import { findPageSettings, upsertPageSettings } from './hosted.repo.js';
+import { findAccountById } from '../services/service.repo.js';
+import { recordAudit } from '../audit/audit.service.js';
 import type { EmailCollection } from './hosted.tables.js';
 import type { PageSettings } from './card-form.js';
 
@@ -42,12 +45,24 @@ export async function updatePageSettings(
     emailCollection: changes.emailCollection ?? current.emailCollection,
     acceptedBrands: brands.filter(isBrand),
   };
-  await upsertPageSettings(ctx.db, {
-    accountId,
-    collectBillingAddress: next.collectBillingAddress,
-    emailCollection: next.emailCollection,
-    acceptedBrands: [...next.acceptedBrands],
-    at: ctx.clock.now(),
+  const at = ctx.clock.now();
+  await ctx.db.transaction().execute(async (trx) => {
+    await upsertPageSettings(trx, {
+      accountId,
+      collectBillingAddress: next.collectBillingAddress,
+      emailCollection: next.emailCollection,
+      acceptedBrands: [...next.acceptedBrands],
+      at,
+    });
+    const account = await findAccountById(trx, accountId);
+    await recordAudit(trx, {
+      action: 'payment_page.update',
+      object: { type: 'account', id: accountId },
+      serviceId: account?.service_id,
+      accountId,
+      at,
+      details: { collect_billing_address: next.collectBillingAddress, email_collection: next.emailCollection, accepted_brands: [...next.acceptedBrands] },
+    });
   });
   return next;
 }

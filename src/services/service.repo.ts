@@ -20,6 +20,12 @@ export async function findServiceById(db: Kysely<Database>, id: string): Promise
   return db.selectFrom('services').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** Renames a service; false when there is no such service. */
+export async function updateServiceName(db: Kysely<Database>, id: string, name: string): Promise<boolean> {
+  const result = await db.updateTable('services').set({ name }).where('id', '=', id).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
 export async function listServices(db: Kysely<Database>): Promise<ServiceRow[]> {
   return db.selectFrom('services').selectAll().orderBy('created_at', 'asc').orderBy('id').execute();
 }
@@ -30,6 +36,10 @@ export async function findAccountByServiceAndMode(
   mode: AccountMode,
 ): Promise<AccountRow | undefined> {
   return db.selectFrom('accounts').selectAll().where('service_id', '=', serviceId).where('mode', '=', mode).executeTakeFirst();
+}
+
+export async function findAccountById(db: Kysely<Database>, id: string): Promise<AccountRow | undefined> {
+  return db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
 export async function countLiveAccounts(db: Kysely<Database>): Promise<number> {

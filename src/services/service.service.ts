@@ -36,6 +36,19 @@ export async function createService(ctx: AppContext, input: { name: string }): P
   return { id: service.id, name, createdAt: now, liveEnabled: false };
 }
 
+/** Renames a service (its name is on the console and on every payment page of both accounts). */
+export async function renameService(ctx: AppContext, serviceId: string, input: { name: string }): Promise<ServiceRow> {
+  const name = input.name.trim();
+  if (name.length === 0 || name.length > 200) throw unprocessable('name must be 1 to 200 characters', 'name');
+  const service = await requireService(ctx, serviceId);
+  if (service.name === name) return service;
+  await ctx.db.transaction().execute(async (trx) => {
+    if (!(await repo.updateServiceName(trx, serviceId, name))) throw notFound();
+    await recordAudit(trx, { action: 'service.rename', object: { type: 'service', id: serviceId }, serviceId, at: ctx.clock.now(), details: { from: service.name, to: name } });
+  });
+  return { ...service, name };
+}
+
 export async function listServices(ctx: AppContext): Promise<ServiceSummary[]> {
   const services = await repo.listServices(ctx.db);
   return Promise.all(
