@@ -264,15 +264,25 @@ export async function touchInFlight(db: Db, id: string, state: PaymentState, at:
 
 // ---- rate limits
 
-/** Counts one request in a bucket's window and returns the count so far (atomic across nodes). */
+/**
+ * Counts one request in a bucket's window and returns the count so far (atomic across nodes).
+ * Every request of an account upserts the same row, so one request at a time holds its lock,
+ * until its commit: with each commit waiting for its WAL flush, the flush set the ceiling on an
+ * account's request rate (bench/payments.bench.ts, docs/benchmarks.md). So this statement's own
+ * transaction commits without waiting for the flush (synchronous_commit off, for it alone): a
+ * crash may forget the last few milliseconds of counts of a one-second window, which a rate
+ * limit can afford. Inside another transaction the setting would reach that one too: refused.
+ */
 export async function countRequest(db: Db, bucket: string, windowStart: Date): Promise<number> {
-  const row = await db
-    .insertInto('rate_limit_counters')
-    .values({ bucket, window_start: windowStart, count: 1 })
-    .onConflict((oc) => oc.columns(['bucket', 'window_start']).doUpdateSet((eb) => ({ count: eb('rate_limit_counters.count', '+', 1) })))
-    .returning('count')
-    .executeTakeFirstOrThrow();
-  return row.count;
+  if (db.isTransaction) throw new TypeError('countRequest runs in a transaction of its own');
+  const result = await sql<{ count: number }>`
+    with async_commit as (select set_config('synchronous_commit', 'off', true))
+    insert into rate_limit_counters (bucket, window_start, count)
+    select ${bucket}, ${windowStart}, 1 from async_commit
+    on conflict (bucket, window_start) do update set count = rate_limit_counters.count + 1
+    returning count
+  `.execute(db);
+  return Number(result.rows[0]!.count);
 }
 
 export async function deleteRateWindowsBefore(db: Db, before: Date, limit: number): Promise<number> {
