@@ -72,10 +72,17 @@ export const LIVE_NEEDS_POSTGRES =
 export const LIVE_NEEDS_MASTER_KEY =
   'Live accounts need COFFER_MASTER_KEY set by the operator (32 random bytes, base64), kept outside the data directory.';
 
+/** Why this installation cannot hold a live account, or undefined when it can. */
+export function liveAccountRefusal(ctx: AppContext): string | undefined {
+  if (ctx.storeKind === 'embedded') return LIVE_NEEDS_POSTGRES;
+  if (!ctx.masterKey.fromEnvironment) return LIVE_NEEDS_MASTER_KEY;
+  return undefined;
+}
+
 export async function enableLiveAccount(ctx: AppContext, serviceId: string): Promise<AccountRow> {
   await requireService(ctx, serviceId);
-  if (ctx.storeKind === 'embedded') throw unprocessable(LIVE_NEEDS_POSTGRES);
-  if (!ctx.masterKey.fromEnvironment) throw unprocessable(LIVE_NEEDS_MASTER_KEY);
+  const refusal = liveAccountRefusal(ctx);
+  if (refusal !== undefined) throw unprocessable(refusal);
   const account: AccountRow = { id: prefixedId('acct'), service_id: serviceId, mode: 'live', created_at: ctx.clock.now() };
   await ctx.db.transaction().execute(async (trx) => {
     if (!(await repo.insertAccount(trx, account))) throw conflict('The live account is already enabled');
