@@ -19,7 +19,9 @@ export interface SignedInBrowser {
 export async function signedInBrowser(browser: Browser, coffer: TestCoffer, options: { role?: string; serviceId?: string } = {}): Promise<SignedInBrowser> {
   const user = await enrolledUser(coffer, options);
   const opened = await openPage(browser);
-  await opened.context.addCookies([{ name: '__Host-coffer_session', value: user.token, url: coffer.url, secure: true, httpOnly: true, sameSite: 'Strict' }]);
+  // Chromium refuses a Secure cookie given with an http:// url over CDP; by domain and path it is
+  // accepted, and it sends it to 127.0.0.1, a potentially trustworthy origin.
+  await opened.context.addCookies([{ name: '__Host-coffer_session', value: user.token, domain: new URL(coffer.url).hostname, path: '/', secure: true, httpOnly: true, sameSite: 'Strict' }]);
   return { user, ...opened, base: (mode = 'test') => `${coffer.url}/console/services/${user.serviceId}/${mode}` };
 }
 
