@@ -72,8 +72,11 @@ export async function findAlert(db: Db, serviceId: string, id: string): Promise<
   return db.selectFrom('security_alerts').selectAll().where('service_id', '=', serviceId).where('id', '=', id).executeTakeFirst();
 }
 
-export async function listAlerts(db: Db, serviceId: string, filter: { status?: 'open' | 'acknowledged'; limit: number }): Promise<SecurityAlertRow[]> {
+/** With `accountId`, that account's alerts and the service-wide ones (no account). */
+export async function listAlerts(db: Db, serviceId: string, filter: { status?: 'open' | 'acknowledged'; accountId?: string; limit: number }): Promise<SecurityAlertRow[]> {
   let query = db.selectFrom('security_alerts').selectAll().where('service_id', '=', serviceId);
+  const accountId = filter.accountId;
+  if (accountId !== undefined) query = query.where((eb) => eb.or([eb('account_id', '=', accountId), eb('account_id', 'is', null)]));
   if (filter.status === 'open') query = query.where('acknowledged_at', 'is', null);
   if (filter.status === 'acknowledged') query = query.where('acknowledged_at', 'is not', null);
   return query.orderBy('last_seen_at', 'desc').orderBy('id').limit(filter.limit).execute();

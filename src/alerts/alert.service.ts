@@ -151,6 +151,11 @@ export async function listAlertsForService(ctx: AppContext, serviceId: string, s
   return (await repo.listAlerts(ctx.db, serviceId, { status, limit })).map(toAlertView);
 }
 
+/** What the console shows on an account's page: its alerts and the service-wide ones. */
+export async function listAlertsForAccount(ctx: AppContext, scope: { serviceId: string; accountId: string }, status?: 'open' | 'acknowledged', limit = 100): Promise<AlertView[]> {
+  return (await repo.listAlerts(ctx.db, scope.serviceId, { status, accountId: scope.accountId, limit })).map(toAlertView);
+}
+
 export async function getAlertForService(ctx: AppContext, serviceId: string, alertId: string): Promise<AlertView | undefined> {
   const row = await repo.findAlert(ctx.db, serviceId, alertId);
   return row ? toAlertView(row) : undefined;
