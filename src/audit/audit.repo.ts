@@ -150,6 +150,8 @@ export async function deleteThrough(trx: Kysely<Database>, throughSeq: number): 
 
 export interface AuditSearch {
   accountId: string;
+  /** Also the service's own entries that belong to no account (its team, invites): the console's view. */
+  serviceId?: string | undefined;
   actorId?: string | undefined;
   action?: string | undefined;
   objectType?: string | undefined;
@@ -161,7 +163,15 @@ export interface AuditSearch {
 }
 
 export async function searchByAccount(db: Kysely<Database>, search: AuditSearch): Promise<AuditRow[]> {
-  let query = db.selectFrom('audit_log').selectAll().where('account_id', '=', search.accountId);
+  const serviceId = search.serviceId;
+  let query = db
+    .selectFrom('audit_log')
+    .selectAll()
+    .where((eb) =>
+      serviceId === undefined
+        ? eb('account_id', '=', search.accountId)
+        : eb.or([eb('account_id', '=', search.accountId), eb.and([eb('account_id', 'is', null), eb('service_id', '=', serviceId)])]),
+    );
   if (search.actorId !== undefined) query = query.where('actor_id', '=', search.actorId);
   if (search.action !== undefined) {
     // `payment.*` finds every payment action; anything else is an exact match.

@@ -107,21 +107,27 @@ export interface AuditQuery {
 
 const CURSOR = /^c(\d{1,15})$/;
 
-/** An account's own entries, newest first, a page at a time. Records that the log was read. */
-export async function searchAuditForAccount(
-  ctx: AppContext,
-  scope: { serviceId: string; accountId: string },
-  query: AuditQuery,
-): Promise<{ results: AuditEntryView[]; next_cursor: string | null }> {
-  const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
-  let beforeId: number | undefined;
-  if (query.cursor !== undefined) {
-    const match = CURSOR.exec(query.cursor);
-    if (!match) throw unprocessable('cursor is not one this API returned', 'cursor');
-    beforeId = Number(match[1]);
-  }
-  const rows = await repo.searchByAccount(ctx.db, {
+function parseCursor(cursor: string | undefined): number | undefined {
+  if (cursor === undefined) return undefined;
+  const match = CURSOR.exec(cursor);
+  if (!match) throw unprocessable('cursor is not one this API returned', 'cursor');
+  return Number(match[1]);
+}
+
+/** The filter as the audit entry of a read keeps it. */
+const shownFilter = (query: AuditQuery) => ({ ...query, from: query.from?.toISOString(), to: query.to?.toISOString() });
+
+export interface AuditScope {
+  serviceId: string;
+  accountId: string;
+  /** The console also shows the service's entries that belong to no account (team, invites). */
+  withServiceEntries?: boolean;
+}
+
+function searchFor(scope: AuditScope, query: AuditQuery, beforeId: number | undefined, limit: number): repo.AuditSearch {
+  return {
     accountId: scope.accountId,
+    serviceId: scope.withServiceEntries ? scope.serviceId : undefined,
     actorId: query.actor,
     action: query.action,
     objectType: query.objectType,
@@ -129,16 +135,52 @@ export async function searchAuditForAccount(
     from: query.from,
     to: query.to,
     beforeId,
-    limit: limit + 1,
-  });
+    limit,
+  };
+}
+
+/** An account's own entries, newest first, a page at a time. Records that the log was read. */
+export async function searchAuditForAccount(
+  ctx: AppContext,
+  scope: AuditScope,
+  query: AuditQuery,
+): Promise<{ results: AuditEntryView[]; next_cursor: string | null }> {
+  const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
+  const rows = await repo.searchByAccount(ctx.db, searchFor(scope, query, parseCursor(query.cursor), limit + 1));
   const page = rows.slice(0, limit);
   await recordAudit(ctx.db, {
     action: 'audit.read',
     serviceId: scope.serviceId,
     accountId: scope.accountId,
     at: ctx.clock.now(),
-    details: { filter: { ...query, from: query.from?.toISOString(), to: query.to?.toISOString() }, returned: page.length },
+    details: { filter: shownFilter(query), returned: page.length },
   });
   const last = page[page.length - 1];
   return { results: page.map(toEntryView), next_cursor: rows.length > limit && last ? `c${last.id}` : null };
+}
+
+export const EXPORT_LIMIT = 100_000;
+const EXPORT_PAGE = 2000;
+
+/**
+ * Every entry matching the filter, newest first, as JSON lines (one entry per line), up to
+ * EXPORT_LIMIT. The export is recorded before the first line is read, with what was asked for;
+ * an export that stops half-way was still an export.
+ */
+export async function* exportAuditForAccount(ctx: AppContext, scope: AuditScope, query: AuditQuery): AsyncGenerator<string> {
+  await recordAudit(ctx.db, {
+    action: 'audit.export',
+    serviceId: scope.serviceId,
+    accountId: scope.accountId,
+    at: ctx.clock.now(),
+    details: { filter: shownFilter(query), format: 'jsonl' },
+  });
+  let beforeId: number | undefined;
+  for (let sent = 0; sent < EXPORT_LIMIT; ) {
+    const rows = await repo.searchByAccount(ctx.db, searchFor(scope, query, beforeId, Math.min(EXPORT_PAGE, EXPORT_LIMIT - sent)));
+    if (rows.length === 0) return;
+    yield rows.map((row) => `${JSON.stringify(toEntryView(row))}\n`).join('');
+    sent += rows.length;
+    beforeId = rows[rows.length - 1]!.id;
+  }
 }
