@@ -2,6 +2,7 @@
 // code paths: HTTP requests, sign-in, the hosted pages' attempt recording, refunds, webhooks.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { startCoffer, type TestCoffer } from '../support/harness.js';
 import { alertsOf, emailsQueued, setDetectors } from './support.js';
 import { client, enrolledUser, PASSWORD, uniqueEmail } from '../console/helpers.js';
@@ -47,7 +48,8 @@ describe('failed console sign-ins', () => {
   test('per address: ten failures from one address alert the services whose users it tried', async () => {
     const a = await enrolledUser(coffer);
     const b = await enrolledUser(coffer);
-    const ip = '192.0.2.77';
+    // Its own address each run: counters live in the database, which PostgreSQL runs share.
+    const ip = `2001:db8:${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}::77`;
     // Spread over users so no single user reaches its own threshold.
     const targets = [a.email, b.email, uniqueEmail('nobody')];
     for (let i = 0; i < 9; i++) await signInWithPassword(coffer.ctx, { email: targets[i % 3]!, password: 'wrong' }, client(ip));

@@ -15,9 +15,11 @@ after(async () => {
   await coffer.close();
 });
 
+// Counters live in the database, which PostgreSQL runs share: each run takes its own addresses.
+const run = `${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
 let reporter = 0;
 /** Each test reports from its own address, so the per-address limit is its own. */
-const report = (body: unknown, ip = `198.18.200.${++reporter}`) => coffer.request('POST', '/v1/keys/leaked', { body, headers: { 'x-forwarded-for': ip } });
+const report = (body: unknown, ip = `10.${run}.${++reporter}`) => coffer.request('POST', '/v1/keys/leaked', { body, headers: { 'x-forwarded-for': ip } });
 
 test('a reported live key is revoked at once, the API refuses it, and the service is alerted', async () => {
   const tenant = await coffer.newTenant();
@@ -55,13 +57,13 @@ test('unknown, malformed and already revoked keys get the same answer; a revoked
 });
 
 test('needs no key, but is limited per client address', async () => {
-  const ip = '198.18.201.1';
+  const ip = `10.${run}.201`;
   const tokens = Array.from({ length: LEAK_REPORTS_PER_MINUTE }, () => ({ token: generateKeyToken('test') }));
   assert.equal((await report(tokens, ip)).status, 202);
   const limited = await report({ token: generateKeyToken('test') }, ip);
   assert.equal(limited.status, 429);
   assert.equal(limited.body.code, 'C0429');
-  assert.equal((await report({ token: generateKeyToken('test') }, '198.18.201.2')).status, 202, 'another address is not limited');
+  assert.equal((await report({ token: generateKeyToken('test') }, `10.${run}.202`)).status, 202, 'another address is not limited');
 });
 
 test('a body that is not a report is refused with 400-class error, not processed', async () => {
