@@ -130,6 +130,20 @@ describe('email', () => {
   });
 });
 
+describe('many raisers at once', () => {
+  test('concurrent occurrences of one alert converge on one open alert with their count and one email', async () => {
+    const serviceId = await coffer.newService();
+    const raise = () => raiseAlert(coffer.ctx.db, coffer.ctx, { serviceId, detector: 'rate_limit_breaches', subject: 'account:acct_example', summary: 'Flood' });
+    const raised = await Promise.all(Array.from({ length: 12 }, raise));
+    assert.equal(new Set(raised.map((r) => r?.id)).size, 1);
+    assert.equal(raised.filter((r) => r?.notified).length, 1);
+    const [alert] = await alertsOf(coffer, serviceId);
+    assert.equal(alert?.occurrences, 12);
+    const emails = await coffer.ctx.db.selectFrom('security_alert_emails').select('id').where('alert_id', '=', alert!.id).execute();
+    assert.equal(emails.length, 1);
+  });
+});
+
 describe('webhook', () => {
   test('an endpoint subscribed to security_alert receives the alert, signed; one without the type does not', async () => {
     const tenant = await newWebhookTenant(coffer, receiver.url, { subscriptions: ['security_alert'] });

@@ -7,9 +7,10 @@ import { alertsOf } from './support.js';
 import { LEAK_REPORTS_PER_MINUTE } from '../../src/alerts/alert.routes.js';
 import { generateKeyToken } from '../../src/keys/key.format.js';
 
+const METRICS_TOKEN = 'metrics-token-for-alert-tests-0123456789';
 let coffer: TestCoffer;
 before(async () => {
-  coffer = await startCoffer({ trustedProxies: ['127.0.0.1'] });
+  coffer = await startCoffer({ trustedProxies: ['127.0.0.1'], metricsToken: METRICS_TOKEN });
 });
 after(async () => {
   await coffer.close();
@@ -69,4 +70,14 @@ test('needs no key, but is limited per client address', async () => {
 test('a body that is not a report is refused with 400-class error, not processed', async () => {
   const answer = await coffer.request('POST', '/v1/keys/leaked', { body: { nope: true } });
   assert.ok(answer.status >= 400 && answer.status < 500, answer.text);
+});
+
+test('/metrics counts alerts by detector and status', async () => {
+  const tenant = await coffer.newTenant();
+  await report({ token: tenant.token });
+  const metrics = await coffer.request('GET', '/metrics', { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  assert.equal(metrics.status, 200);
+  const line = metrics.text.split('\n').find((l) => l.startsWith('coffer_security_alerts{') && l.includes('detector="key_leaked"') && l.includes('status="open"'));
+  assert.ok(line, 'a coffer_security_alerts line for open key_leaked alerts');
+  assert.ok(Number(line.split(' ').at(-1)) >= 1);
 });
