@@ -223,6 +223,14 @@ describe('leavers', () => {
     assert.ok(!(await page.locator('#team-members').innerText()).includes(developer.email));
   });
 
+  test('a member of another service answers 404 on every team page', async () => {
+    const stranger = await enrolledUser(coffer, { role: 'developer' });
+    for (const path of [`/team/members/${stranger.userId}`, `/team/members/${stranger.userId}/remove`]) {
+      assert.equal((await admin.page.goto(`${admin.base()}${path}`))?.status(), 404, path);
+      assert.ok(!(await admin.page.content()).includes(stranger.email));
+    }
+  });
+
   test('a key created after the confirmation was shown stops the removal until it is seen', async () => {
     const developer = await enrolledUser(coffer, { serviceId: admin.user.serviceId, role: 'developer' });
     const page = admin.page;

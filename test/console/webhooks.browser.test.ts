@@ -188,6 +188,17 @@ describe('webhook pages', () => {
     await noScriptRan(page);
   });
 
+  test('another account’s webhook answers 404, revealing nothing', async () => {
+    const other = await coffer.newTenant({ scopes: ['webhooks:write'] });
+    const created = await coffer.request('POST', '/v1/webhooks', { key: other.token, body: { callback_url: receiver.url, description: 'Theirs' } });
+    assert.equal(created.status, 201);
+    const theirs = created.body.webhook.id as string;
+    for (const path of [`/webhooks/${theirs}`, `/webhooks/${theirs}/edit`, `/webhooks/${theirs}/rotate`]) {
+      assert.equal((await dev.page.goto(`${dev.base()}${path}`))?.status(), 404, path);
+      assert.ok(!(await dev.page.content()).includes('Theirs'));
+    }
+  });
+
   test('a view-only user is refused the webhook pages', async () => {
     const viewer = await signedInBrowser(browser, coffer, { role: 'view-only', serviceId: dev.user.serviceId });
     try {
