@@ -12,6 +12,7 @@ import { revokeKey } from '../../src/keys/key.service.js';
 import { paid } from '../payments/support.js';
 import { newPayment, cancelPayment, newWebhookTenant, runWebhookWorkers, startReceiver, type Receiver } from '../webhooks/support.js';
 import { networkOf } from '../../src/alerts/detectors/keys.js';
+import { occurrencesToRaise } from '../../src/alerts/detectors/threshold.js';
 
 let coffer: TestCoffer;
 let receiver: Receiver;
@@ -216,5 +217,16 @@ describe('webhook endpoint disabled', () => {
     assert.equal(alerts.length, 1);
     assert.equal(alerts[0]?.status, 'open');
     assert.match(alerts[0]!.summary, /410 Gone/);
+  });
+});
+
+describe('floods', () => {
+  test('past 100 events in a window an alert is updated once per 100, so its count stays within a batch', () => {
+    const raised = Array.from({ length: 350 }, (_, i) => occurrencesToRaise(coffer.ctx, 'rate_limit_breaches', i + 1));
+    assert.equal(raised.slice(0, 9).every((n) => n === 0), true, 'below the threshold of 10');
+    assert.equal(raised[9], 10, 'the tenth raises with the whole count');
+    assert.equal(raised.slice(10, 100).every((n) => n === 1), true, 'then one by one up to 100');
+    assert.deepEqual(raised.slice(100).filter((n) => n > 0), [100, 100], 'then by hundreds: at 200 and 300');
+    assert.equal(raised.reduce((a, b) => a + b, 0), 300);
   });
 });

@@ -10,6 +10,7 @@ import type { AppContext } from '../../platform/context.js';
 import type { Database } from '../../store/schema.js';
 import * as repo from '../alert.repo.js';
 import { raiseAlert } from '../alert.service.js';
+import { countEvent } from './threshold.js';
 
 const SEEN_MAX = 50_000;
 const seenByStore = new WeakMap<Kysely<Database>, Set<string>>();
@@ -54,7 +55,14 @@ export async function observeKeyUse(ctx: AppContext, key: { keyId: string; servi
 
 export async function observeRefusedKey(ctx: AppContext, refusal: { code: string; keyId: string; serviceId: string; accountId: string }, ip: string): Promise<void> {
   const expired = refusal.code === 'EXPIRED';
+  // Counted like the threshold detectors, so a flood of refused requests is batched.
+  const occurrences = await countEvent(ctx.db, ctx, 'key_revoked_use', `key:${refusal.keyId}`).catch((err: unknown) => {
+    ctx.log.error({ err }, 'revoked-key detector failed');
+    return 0;
+  });
+  if (occurrences === 0) return;
   await raiseAlert(ctx.db, ctx, {
+    occurrences,
     serviceId: refusal.serviceId,
     accountId: refusal.accountId,
     detector: 'key_revoked_use',

@@ -1,7 +1,7 @@
 // The counting every threshold detector shares: events go into fixed windows aligned to the
 // detector's window length (so one counter row per subject and window, atomic across nodes).
 // The event that reaches the threshold raises the alert with the whole count; each later event
-// in that window adds one to it. A burst that straddles a window boundary can be split in two
+// in that window adds one to it (in batches once a flood passes 100). A burst that straddles a window boundary can be split in two
 // and missed if neither half reaches the threshold: a fair price for one row per window.
 import type { Kysely } from 'kysely';
 import type { AppContext } from '../../platform/context.js';
@@ -28,8 +28,17 @@ export async function countDistinct(db: Kysely<Database>, ctx: AppContext, detec
   return occurrencesToRaise(ctx, detector, await repo.bumpCounter(db, detector, subject, start));
 }
 
-function occurrencesToRaise(ctx: AppContext, detector: Detector, count: number): number {
+/**
+ * Past EXACT_UP_TO events in a window, a flood is written to its alert in batches of FLOOD_BATCH
+ * (one alert update per batch, not per event), so the alert's count is exact to within a batch.
+ */
+const EXACT_UP_TO = 100;
+const FLOOD_BATCH = 100;
+
+export function occurrencesToRaise(ctx: AppContext, detector: Detector, count: number): number {
   const { threshold } = detectorSetting(ctx, detector);
   if (count < threshold) return 0;
-  return count === threshold ? count : 1;
+  if (count === threshold) return count;
+  if (count <= Math.max(EXACT_UP_TO, threshold)) return 1;
+  return count % FLOOD_BATCH === 0 ? FLOOD_BATCH : 0;
 }
