@@ -5,7 +5,7 @@
 // settings; another service's key answers 404; key names render as text; axe on every page.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { startCoffer, type TestCoffer } from '../support/harness.js';
 import { axe, launchBrowser } from '../support/browser.js';
 import { keysCreatedBy } from '../../src/console/access/leaver.service.js';
@@ -32,6 +32,9 @@ async function signedIn(role = 'administrator', serviceId?: string): Promise<Sig
   opened.push(b);
   return b;
 }
+
+/** The value attributes of the matched inputs, in page order. */
+const valuesOf = async (inputs: Locator): Promise<string[]> => Promise.all((await inputs.all()).map(async (i) => (await i.getAttribute('value'))!));
 
 async function noAxeViolations(page: Page): Promise<void> {
   const violations = await axe(page);
@@ -65,7 +68,7 @@ test('create a key: shown once with a copy button, works as a Bearer token, list
   await page.waitForURL('**/keys/new');
   assert.equal(await page.locator('h1').innerText(), 'Create an API key');
   // The defaults are the payments API's, as for a key made without naming scopes.
-  const checked = await page.locator('input[name=scopes]:checked').evaluateAll((boxes) => boxes.map((b) => (b as HTMLInputElement).value));
+  const checked = await valuesOf(page.locator('input[name=scopes]:checked'));
   assert.deepEqual(checked, ['payments:read', 'payments:write', 'refunds:read', 'refunds:write']);
   await noAxeViolations(page);
 
@@ -92,8 +95,8 @@ test('create a key: shown once with a copy button, works as a Bearer token, list
   // The script shows the copy button where the Clipboard API exists, and it copies the key.
   await page.locator('#copy-key').waitFor({ state: 'visible' });
   await page.click('#copy-key');
-  await page.waitForFunction(() => document.getElementById('copy-status')?.textContent?.startsWith('Copied'));
-  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), token);
+  await page.locator('#copy-status').filter({ hasText: /^Copied/ }).waitFor();
+  assert.equal(await page.evaluate<string>('navigator.clipboard.readText()'), token);
   await noAxeViolations(page);
   assert.deepEqual(admin.console.errors, []);
 
@@ -170,7 +173,8 @@ test('roll with the default 24-hour overlap: both keys work, then only the new o
   await page.goto(`${admin.base()}/keys`);
   assert.match(await page.locator(`#key-${key.id}`).innerText(), /Rolled: stops soon/);
   assert.equal(await page.locator(`#key-${key.id} a:has-text("Roll")`).count(), 0);
-  const newRow = page.locator('#keys tbody tr').filter({ hasText: 'Deploy' }).first();
+  const newRow = page.locator(`#keys tbody tr:not(#key-${key.id})`).filter({ hasText: 'Deploy' });
+  assert.equal(await newRow.count(), 1);
   assert.ok((await newRow.innerText()).includes(`by ${admin.user.email}`));
   assert.match(await newRow.innerText(), /payments:read/);
 
@@ -253,6 +257,6 @@ test('key names render as text, never as markup', async () => {
   await admin.page.goto(`${admin.base()}/keys`);
   assert.equal(await admin.page.locator('#keys tbody tr .key-name').first().innerText(), name);
   assert.equal(await admin.page.locator('main img').count(), 0);
-  assert.equal(await admin.page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
+  assert.equal(await admin.page.evaluate<unknown>('window.__xss'), undefined);
   assert.deepEqual(admin.console.errors, []);
 });

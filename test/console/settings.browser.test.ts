@@ -5,7 +5,7 @@
 // payment page settings are its own. axe on every page.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { startCoffer, usingPostgres, type TestCoffer } from '../support/harness.js';
 import { axe, launchBrowser, openPage } from '../support/browser.js';
 import { getPageSettings } from '../../src/hosted/hosted.settings.js';
@@ -34,6 +34,9 @@ async function signedIn(role = 'administrator'): Promise<SignedInBrowser> {
   opened.push(b);
   return b;
 }
+
+/** The value attributes of the matched inputs, in page order. */
+const valuesOf = async (inputs: Locator): Promise<string[]> => Promise.all((await inputs.all()).map(async (i) => (await i.getAttribute('value'))!));
 
 async function noAxeViolations(page: Page): Promise<void> {
   const violations = await axe(page);
@@ -77,7 +80,7 @@ test('the name and the payment page settings are saved, and the card page uses t
   assert.match(await page.locator('#settings-saved').innerText(), /payment page settings are saved/);
   assert.equal(await page.locator('input[name=email_collection]:checked').getAttribute('value'), 'off');
   assert.equal(await page.locator('input[name=billing_address]:checked').getAttribute('value'), 'off');
-  const brands = await page.locator('input[name=brands]:checked').evaluateAll((boxes) => boxes.map((b) => (b as HTMLInputElement).value));
+  const brands = await valuesOf(page.locator('input[name=brands]:checked'));
   assert.deepEqual(brands, ['visa', 'master-card']);
 
   const payer = await cardPage(key.token);
@@ -127,7 +130,7 @@ test('the service name renders as text in the console and on the card page', asy
   assert.ok((await admin.page.locator('.console-context__service').innerText()).endsWith(name));
   assert.equal(await admin.page.inputValue('#name'), name);
   assert.equal(await admin.page.locator('img').count(), 0);
-  assert.equal(await admin.page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
+  assert.equal(await admin.page.evaluate<unknown>('window.__xss'), undefined);
   assert.deepEqual(admin.console.errors, []);
   const payer = await cardPage(key.token);
   assert.ok((await payer.page.locator('body').innerText()).includes(name));
