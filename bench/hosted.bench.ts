@@ -22,7 +22,7 @@
 // Settings: BENCH_DURATION (s of journeys, default 30), BENCH_WARMUP (s, default 5),
 // BENCH_CONCURRENCY (journeys at once, default 8); PostgreSQL as in bench/payments.bench.ts.
 import { performance } from 'node:perf_hooks';
-import { loadNow, main, operatorFor, percentile, scratchDatabase, setting, startCoffer } from './support.js';
+import { cpuSeconds, loadNow, main, operatorFor, percentile, scratchDatabase, setting, startCoffer } from './support.js';
 
 const duration = setting('BENCH_DURATION', 30);
 const warmup = setting('BENCH_WARMUP', 5);
@@ -212,13 +212,18 @@ main(async () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     const before = loadNow();
     times.recording = true;
+    const cpuBefore = cpuSeconds(coffer.pid);
     const result = await drive(duration, true);
+    const cpuPerJourney = ((cpuSeconds(coffer.pid) - cpuBefore) * 1000) / result.journeys;
     await new Promise((resolve) => setTimeout(resolve, 1000));
     times.recording = false;
 
     const fmt = (ms: number) => `${ms.toFixed(1)} ms`.padStart(10);
     console.log(`store: postgres; ${concurrency} journeys at once; ${duration} s; ${before} (before), ${loadNow()} (after)`);
-    console.log(`complete payments: ${result.journeys} in ${result.seconds.toFixed(1)} s = ${(result.journeys / result.seconds).toFixed(1)} per second`);
+    console.log(
+      `complete payments: ${result.journeys} in ${result.seconds.toFixed(1)} s = ${(result.journeys / result.seconds).toFixed(1)} per second; ` +
+        `server CPU ${Number.isNaN(cpuPerJourney) ? '-' : `${cpuPerJourney.toFixed(1)} ms`} per payment`,
+    );
     console.log(`${'page'.padEnd(32)} ${'server p50'.padStart(10)} ${'server p99'.padStart(10)} ${'client p99'.padStart(10)} ${'n'.padStart(6)}`);
     for (const step of STEPS) {
       const server = [...times.times.get(step)!].sort((a, b) => a - b);

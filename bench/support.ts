@@ -5,7 +5,7 @@
 // loopback port, and leaves nothing behind.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +34,25 @@ export function loadNow(): string {
     .map((l) => l.toFixed(2))
     .join(', ')} on ${availableParallelism()} cores`;
 }
+
+/**
+ * CPU seconds a process has used so far (user + system, from /proc; Linux only, else NaN).
+ * Printed per request beside the throughput: unlike req/s, it hardly moves with the machine's
+ * load, so figures from a busy machine and a quiet one can be compared.
+ */
+export function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command name.
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+// USER_HZ: 100 on every Linux architecture Node runs on.
+const CLOCK_TICKS = 100;
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -120,6 +139,7 @@ export interface StartOptions {
 
 export interface RunningCoffer {
   url: string;
+  pid: number | undefined;
   store: 'embedded' | 'postgres';
   /** The environment the server runs with (master key, database), for code that opens the same store. */
   env: NodeJS.ProcessEnv;
@@ -178,6 +198,7 @@ export async function startCoffer(options: StartOptions = {}): Promise<RunningCo
   }
   return {
     url,
+    pid: server.pid,
     store: options.databaseUrl ? 'postgres' : 'embedded',
     env,
     cli: async (...args: string[]) => (await run(process.execPath, [CLI, ...args], { env })).stdout.trim(),
@@ -200,7 +221,7 @@ export async function liftRateLimits(coffer: RunningCoffer, serviceId: string): 
 // --- The floor ------------------------------------------------------------------------------
 
 /** bench/floor.server.ts in a process of its own, shaped like Coffer's: same driver, same pool. */
-export async function startFloor(databaseUrl: string): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startFloor(databaseUrl: string): Promise<{ url: string; pid: number | undefined; stop(): Promise<void> }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'floor.server.ts')], {
@@ -213,7 +234,7 @@ export async function startFloor(databaseUrl: string): Promise<{ url: string; st
     await stopChild(child);
     throw err;
   }
-  return { url, stop: () => stopChild(child) };
+  return { url, pid: child.pid, stop: () => stopChild(child) };
 }
 
 // --- Load and results -----------------------------------------------------------------------
@@ -258,12 +279,16 @@ export interface Measured {
   p99: number;
   requests: number;
   failures: number;
+  /** CPU time the serving process spent per request, in ms (NaN when unknown). */
+  cpuMs: number;
 }
 
 export interface Contender {
   name: string;
   url: string;
   target: Target;
+  /** The serving process, for its CPU time per request. */
+  pid?: number | undefined;
 }
 
 /**
@@ -273,28 +298,36 @@ export interface Contender {
  */
 export async function measure(contenders: readonly Contender[], seconds: number, rounds: number, connections: number): Promise<Measured[]> {
   const slices: Result[][] = contenders.map(() => []);
+  const cpu = contenders.map(() => 0);
   const slice = Math.max(1, Math.round(seconds / rounds));
   for (let round = 0; round < rounds; round++) {
-    for (const [i, c] of contenders.entries()) slices[i]!.push(await load(c.url, c.target, slice, connections));
+    for (const [i, c] of contenders.entries()) {
+      const before = cpuSeconds(c.pid);
+      slices[i]!.push(await load(c.url, c.target, slice, connections));
+      cpu[i]! += cpuSeconds(c.pid) - before;
+    }
   }
-  return slices.map((results) => {
+  return slices.map((results, i) => {
+    const requests = results.reduce((sum, r) => sum + r.requests.total, 0);
     const p50s = results.map((r) => r.latency.p50).sort((a, b) => a - b);
     return {
       rps: results.reduce((sum, r) => sum + r.requests.average, 0) / results.length,
       p50: percentile(p50s, 50),
       p99: Math.max(...results.map((r) => r.latency.p99)),
-      requests: results.reduce((sum, r) => sum + r.requests.total, 0),
+      requests,
       failures: results.reduce((sum, r) => sum + r.errors + r.timeouts + r.non2xx, 0),
+      cpuMs: (1000 * cpu[i]!) / requests,
     };
   });
 }
 
 export function header(first: string, width: number, extra = ''): string {
-  return `${first.padEnd(width)} ${'req/s'.padStart(8)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'requests'.padStart(9)} ${'failed'.padStart(7)}${extra}`;
+  return `${first.padEnd(width)} ${'req/s'.padStart(8)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'requests'.padStart(9)} ${'failed'.padStart(7)} ${'cpu/req'.padStart(9)}${extra}`;
 }
 
 export function row(name: string, width: number, m: Measured, extra = ''): string {
-  return `${name.padEnd(width)} ${m.rps.toFixed(0).padStart(8)} ${`${m.p50} ms`.padStart(8)} ${`${m.p99} ms`.padStart(8)} ${String(m.requests).padStart(9)} ${String(m.failures).padStart(7)}${extra}`;
+  const cpu = Number.isNaN(m.cpuMs) ? '-' : `${m.cpuMs.toFixed(3)} ms`;
+  return `${name.padEnd(width)} ${m.rps.toFixed(0).padStart(8)} ${`${m.p50} ms`.padStart(8)} ${`${m.p99} ms`.padStart(8)} ${String(m.requests).padStart(9)} ${String(m.failures).padStart(7)} ${cpu.padStart(9)}${extra}`;
 }
 
 /** Throws when a run had failures: its figures would be about errors, not the route. */
