@@ -43,6 +43,10 @@ async function deliver(ctx: AppContext, email: SecurityAlertEmailRow): Promise<v
     return;
   }
   const service = (await repo.serviceName(ctx.db, email.service_id)) ?? email.service_id;
+  // The alert's own account page; a service-wide alert shows on either, the live one first.
+  const accountId = alert.account_id ?? (await repo.primaryAccountOf(ctx.db, email.service_id));
+  const mode = accountId ? ((await repo.accountOwner(ctx.db, accountId))?.mode ?? 'test') : 'test';
+  const link = `${ctx.baseUrl}/console/services/${encodeURIComponent(email.service_id)}/${mode}/alerts`;
   const outcome = await sendMail(ctx, {
     to: recipients,
     subject: `[Coffer] Security alert for ${service}: ${alert.summary}`.slice(0, 200),
@@ -57,7 +61,7 @@ async function deliver(ctx: AppContext, email: SecurityAlertEmailRow): Promise<v
       `First seen: ${alert.first_seen_at.toISOString()}`,
       `Last seen: ${alert.last_seen_at.toISOString()}`,
       '',
-      `Review and acknowledge it under Alerts in the console: ${ctx.baseUrl}/console`,
+      `Review and acknowledge it in the console: ${link}`,
       '',
       'You receive this because you administer this service in Coffer.',
     ].join('\n'),

@@ -66,6 +66,7 @@ describe('email', () => {
     assert.match(mail.subject, /Security alert/);
     assert.match(mail.raw, /key_revoked_use/);
     assert.ok(mail.raw.includes(alert.summary.slice(0, 30)));
+    assert.ok(mail.raw.replace(/=\r?\n/g, '').includes(`${coffer.ctx.baseUrl}/console/services/${admin.serviceId}/test/alerts`), 'links to the alerts page');
     const rows = await coffer.ctx.db.selectFrom('security_alert_emails').selectAll().where('alert_id', '=', alert.id).execute();
     assert.equal(rows[0]?.status, 'sent');
     await runEmailWorker();
