@@ -300,6 +300,24 @@ describe('refunds', () => {
     assert.equal(refunds.length, 1);
   });
 
+  test('a refund posted with a stale second factor goes to confirm, then back to the form, and refunds nothing', async () => {
+    const page = admin.page;
+    const id = await paidPayment({ amount: 800, reference: 'REF-STALE' }, '3566002020360505');
+    await page.goto(`${admin.base()}/transactions/${id}/refund`);
+    const csrf = await page.locator('input[name=csrf_token]').inputValue();
+    coffer.clock.advance(6 * 60_000);
+    const posted = await page.request.post(`${admin.base()}/transactions/${id}/refund`, { form: { csrf_token: csrf, refund_type: 'full', available: '800' }, maxRedirects: 0 });
+    assert.equal(posted.status(), 303);
+    const back = `/console/services/${admin.user.serviceId}/test/transactions/${id}/refund`;
+    assert.equal(posted.headers().location, `/console/confirm?next=${encodeURIComponent(back)}`);
+    assert.equal(((await coffer.request('GET', `/v1/payments/${id}/refunds`, { key })).body._embedded.refunds as unknown[]).length, 0);
+    await page.goto(coffer.url + posted.headers().location!);
+    await page.fill('#code', totpCodeAt(admin.user.totpSecret, coffer.clock.now()));
+    await page.click('main button[type=submit]');
+    await page.waitForURL(`**${back}`);
+    assert.equal(await page.locator('#refund-available').innerText(), '£8.00');
+  });
+
   test('a view-only user sees no refund, capture or cancel button, and a direct POST is refused with nothing refunded', async () => {
     const viewer = await signedInBrowser(browser, coffer, { role: 'view-only', serviceId: admin.user.serviceId });
     try {
