@@ -7,8 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { sql } from 'kysely';
-import { usingPostgres, type TestCoffer } from '../support/harness.js';
-import { startIsolatedCoffer } from '../webhooks/support.js';
+import { startIsolatedCoffer, usingPostgres, type TestCoffer } from '../support/harness.js';
 import { SANDBOX_CARDS, SANDBOX_3DS_CODE } from '../../src/connectors/sandbox/sandbox.cards.js';
 import { cardForm, createTestPayment, PayerClient } from './payer-client.js';
 

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
+import pg from 'pg';
 import { ManualClock } from '../../src/platform/clock.js';
 import type { AppContext, PaymentsPolicy, WebhookSettings } from '../../src/platform/context.js';
 import { openStore, type Store } from '../../src/store/database.js';
@@ -138,6 +139,37 @@ export async function startCoffer(
       }
       return { status: response.status, headers: response.headers, body: parsed, text };
     },
+  };
+  return coffer;
+}
+
+/**
+ * Starts Coffer on a database of this test file's own when testing on PostgreSQL. Workers claim
+ * every due row in the database (webhook messages, for one), and test files run in parallel, each
+ * with its own frozen clock and master key: sharing one database, one file's worker would act on
+ * another's rows at its own idea of the time. On the embedded store every Coffer is isolated.
+ */
+export async function startIsolatedCoffer(): Promise<TestCoffer> {
+  if (!usingPostgres()) return startCoffer();
+  const base = process.env.COFFER_TEST_DATABASE_URL as string;
+  const name = `coffer_iso_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  // Everything in this file that opens the store (a second node, a child process) follows it.
+  process.env.COFFER_TEST_DATABASE_URL = url.toString();
+  const coffer = await startCoffer();
+  const close = coffer.close;
+  coffer.close = async () => {
+    await close();
+    process.env.COFFER_TEST_DATABASE_URL = base;
+    const cleanup = new pg.Client({ connectionString: base });
+    await cleanup.connect();
+    await cleanup.query(`drop database if exists ${name} with (force)`);
+    await cleanup.end();
   };
   return coffer;
 }

@@ -3,8 +3,8 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { judgeAddress, parseNetworkExceptions } from '../../src/webhooks/address-guard.js';
-import type { TestCoffer } from '../support/harness.js';
-import { cancelPayment, newPayment, newWebhookTenant, runWebhookWorkers, startReceiver, type Receiver, startIsolatedCoffer } from './support.js';
+import { startIsolatedCoffer, type TestCoffer } from '../support/harness.js';
+import { cancelPayment, newPayment, newWebhookTenant, runWebhookWorkers, startReceiver, type Receiver } from './support.js';
 
 describe('judgeAddress', () => {
   const refused: [string, string][] = [

@@ -7,13 +7,12 @@ import { createHmac } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { usingPostgres, type TestCoffer } from '../support/harness.js';
+import { startIsolatedCoffer, usingPostgres, type TestCoffer } from '../support/harness.js';
 import {
   cancelPayment,
   newPayment,
   newWebhookTenant,
   runWebhookWorkers,
-  startIsolatedCoffer,
   startReceiver,
   verifyWithStandardWebhooks,
   type Receiver,

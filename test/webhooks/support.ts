@@ -5,9 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { mock } from 'node:test';
 import { sql } from 'kysely';
 import { Webhook } from 'standardwebhooks';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { startCoffer, usingPostgres, type TestCoffer } from '../support/harness.js';
+import type { TestCoffer } from '../support/harness.js';
 import { webhookFanoutWorker } from '../../src/webhooks/fanout.worker.js';
 import { deliverDueMessages } from '../../src/webhooks/delivery.worker.js';
 
@@ -128,33 +126,5 @@ export async function cancelPayment(coffer: TestCoffer, token: string, paymentId
   if (cancelled.status !== 204) throw new Error(`payment not cancelled: ${cancelled.status} ${cancelled.text}`);
 }
 
-/**
- * Starts Coffer on a database of this test file's own when testing on PostgreSQL. Delivery
- * workers claim every due message in the database, and test files run in parallel, each with
- * its own frozen clock and master key: sharing one database, one file's worker would deliver
- * (or fail to sign) another's messages at its own idea of the time.
- */
-export async function startIsolatedCoffer(): Promise<TestCoffer> {
-  if (!usingPostgres()) return startCoffer();
-  const base = process.env.COFFER_TEST_DATABASE_URL as string;
-  const name = `coffer_wh_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  // Everything in this file that opens the store (a second node, a child process) follows it.
-  process.env.COFFER_TEST_DATABASE_URL = url.toString();
-  const coffer = await startCoffer();
-  const close = coffer.close;
-  coffer.close = async () => {
-    await close();
-    process.env.COFFER_TEST_DATABASE_URL = base;
-    const cleanup = new pg.Client({ connectionString: base });
-    await cleanup.connect();
-    await cleanup.query(`drop database if exists ${name} with (force)`);
-    await cleanup.end();
-  };
-  return coffer;
-}
+/** Moved to the harness; re-exported for the test files that still import it from here. */
+export { startIsolatedCoffer } from '../support/harness.js';

@@ -9,8 +9,8 @@ import { Webhook } from 'standardwebhooks';
 import { verifyPaySignature, verifyStandardWebhook } from '../../src/webhooks/verify.js';
 import { generateSigningSecret, signDelivery } from '../../src/webhooks/signing.js';
 import { createWebhookReceiver, type ReceivedEvent } from '../../examples/webhook-receiver.js';
-import type { TestCoffer } from '../support/harness.js';
-import { cancelPayment, newPayment, newWebhookTenant, runWebhookWorkers, startIsolatedCoffer } from './support.js';
+import { startIsolatedCoffer, type TestCoffer } from '../support/harness.js';
+import { cancelPayment, newPayment, newWebhookTenant, runWebhookWorkers } from './support.js';
 
 const body = '{"webhook_message_id":"abc","event_type":"card_payment_succeeded","resource":{"amount":1450,"description":"Café £"}}';
 const at = new Date('2026-11-25T12:00:00Z');

@@ -2,10 +2,10 @@
 // every route (no key, bad key, missing scope, another tenant's object).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { usingPostgres, type TestCoffer } from '../support/harness.js';
+import { startIsolatedCoffer, usingPostgres, type TestCoffer } from '../support/harness.js';
 import { enableLiveAccount } from '../../src/services/service.service.js';
 import { runOperation } from '../../src/main/operations.js';
-import { cancelPayment, newPayment, newWebhookTenant, runWebhookWorkers, WEBHOOK_SCOPES, startIsolatedCoffer } from './support.js';
+import { cancelPayment, newPayment, newWebhookTenant, runWebhookWorkers, WEBHOOK_SCOPES } from './support.js';
 
 let coffer: TestCoffer;
 before(async () => {
