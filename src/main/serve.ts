@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../platform/clock.js';
 import { buildServer } from '../http/server.js';
+import { closeConnectionsWhenDraining } from '../http/draining.js';
 import type { HttpApp } from '../http/types.js';
 import { operatorSocket, tryLock } from '../store/embedded-lock.js';
 import type { Config } from './config.js';
@@ -48,6 +49,7 @@ export async function serve(config: Config, log: Logger, clock: Clock = systemCl
       securityTxt: config.securityTxt,
       metricsToken: config.metricsToken,
     });
+    closeConnectionsWhenDraining(app);
     await app.listen({ port: config.port, host: config.host });
     if (!config.databaseUrl) operator = await startOperatorSocket(runtime.ctx, operatorSocket(config.dataDir));
     const workers = startWorkers(runtime.ctx);

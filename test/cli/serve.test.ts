@@ -79,48 +79,50 @@ describe('operator commands while coffer serve runs', () => {
     assert.equal(await account(oldToken), 200, 'revoking the replacement leaves the old key to its overlap');
   });
 
-  // Known bug, open: on PostgreSQL the server exits without answering a request whose body is
-  // still arriving at SIGTERM (the embedded store waits for it). Kept visible as a todo until fixed.
-  test(
-    'SIGTERM: the request in flight completes, serve exits 0, and the store is free for the next command',
-    { todo: usingPostgres() ? 'on PostgreSQL, serve does not yet wait for a request whose body is still arriving' : false },
-    async () => {
-      const victim = ok(await runCoffer(['key', 'create', '--service', serviceId, '--mode', 'test', '--name', 'victim'], w.env), 'key create');
-      const victimId = KEY_ID.exec(victim.stderr)![1]!;
-      const port = Number(new URL(server.url).port);
+  // The client sends the rest of its body and keeps its side of the connection open until the
+  // answer arrives, as browsers, curl and proxies do. A client that half-closes (FIN) after its
+  // body may get nothing, shutting down or not: Node's HTTP server ends the connection when it
+  // reads the FIN, so an answer that waits on PostgreSQL round trips is lost (PGlite, in process,
+  // usually answers first). That, not serve's shutdown, was the "known bug" on PostgreSQL; the
+  // shutdown's own bug was the keep-alive connection held open after the answer (draining.ts).
+  test('SIGTERM: the request in flight completes, serve exits 0, and the store is free for the next command', async () => {
+    const victim = ok(await runCoffer(['key', 'create', '--service', serviceId, '--mode', 'test', '--name', 'victim'], w.env), 'key create');
+    const victimId = KEY_ID.exec(victim.stderr)![1]!;
+    const port = Number(new URL(server.url).port);
 
-      // A request whose body arrives slowly: headers and half the body now, the rest after SIGTERM.
-      const body = JSON.stringify({ reason: 'revoked during shutdown' });
-      const socket = connect(port, '127.0.0.1');
-      let response = '';
-      socket.setEncoding('utf8').on('data', (chunk: string) => (response += chunk));
-      const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
-      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-      socket.write(
-        `POST /v1/keys/${victimId}/revoke HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${admin.token}\r\n` +
-          `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 10)}`,
-      );
-      await server.waitForLine(/"msg":"incoming request"/, (line) => line.includes(`"url":"/v1/keys/${victimId}/revoke"`));
+    // A request whose body arrives slowly: headers and half the body now, the rest after SIGTERM.
+    const body = JSON.stringify({ reason: 'revoked during shutdown' });
+    const socket = connect(port, '127.0.0.1');
+    let response = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (response += chunk));
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(
+      `POST /v1/keys/${victimId}/revoke HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${admin.token}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 10)}`,
+    );
+    await server.waitForLine(/"msg":"incoming request"/, (line) => line.includes(`"url":"/v1/keys/${victimId}/revoke"`));
 
-      server.child.kill('SIGTERM');
-      await server.waitForLine(/"msg":"shutting down/);
-      await sleep(300);
-      assert.equal(server.child.exitCode, null, 'serve waits for the request in flight');
-      socket.end(body.slice(10));
-      await closed;
+    server.child.kill('SIGTERM');
+    await server.waitForLine(/"msg":"shutting down/);
+    await sleep(300);
+    assert.equal(server.child.exitCode, null, 'serve waits for the request in flight');
+    socket.write(body.slice(10));
+    await closed; // serve answers, then closes the connection: it is shutting down
 
-      assert.match(response, /^HTTP\/1\.1 200 /);
-      const json = JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4)) as { id: string; status: string; revoked_reason: string };
-      assert.deepEqual([json.id, json.status, json.revoked_reason], [victimId, 'revoked', 'revoked during shutdown']);
+    assert.match(response, /^HTTP\/1\.1 200 /);
+    // Without it the connection would stay open for the keep-alive timeout, and serve with it.
+    assert.match(response, /\r\nconnection: close\r\n/i, 'the answer closes its connection');
+    const json = JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4)) as { id: string; status: string; revoked_reason: string };
+    assert.deepEqual([json.id, json.status, json.revoked_reason], [victimId, 'revoked', 'revoked during shutdown']);
 
-      const exit = await server.exited;
-      assert.deepEqual(exit, { code: 0, signal: null }, server.stderr());
-      assert.ok(server.lines.some((l) => l.includes('"msg":"shut down cleanly"')));
-      if (!usingPostgres()) {
-        assert.ok(!existsSync(join(w.dataDir, 'coffer.lock')), 'the lock is released');
-      }
-      const list = ok(await runCoffer(['key', 'list', '--service', serviceId], w.env), 'key list after serve stopped');
-      assert.equal(tableRow(list.stdout, victimId)?.[4], 'revoked');
-    },
-  );
+    const exit = await server.exited;
+    assert.deepEqual(exit, { code: 0, signal: null }, server.stderr());
+    assert.ok(server.lines.some((l) => l.includes('"msg":"shut down cleanly"')));
+    if (!usingPostgres()) {
+      assert.ok(!existsSync(join(w.dataDir, 'coffer.lock')), 'the lock is released');
+    }
+    const list = ok(await runCoffer(['key', 'list', '--service', serviceId], w.env), 'key list after serve stopped');
+    assert.equal(tableRow(list.stdout, victimId)?.[4], 'revoked');
+  });
 });
