@@ -33,12 +33,21 @@ export function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.
   return env;
 }
 
-export function spawnCoffer(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** How `coffer` is started: from source under tsx (the default), or from a build's dist/. */
+export interface CofferEntry {
+  nodeArgs: string[];
+  cwd: string;
+}
+export const FROM_SOURCE: CofferEntry = { nodeArgs: ['--import', 'tsx', CLI], cwd: ROOT };
+/** `node dist/main/cli.js` in a folder holding a build (dist/, package.json, node_modules). */
+export const fromBuild = (root: string): CofferEntry => ({ nodeArgs: [join(root, 'dist', 'main', 'cli.js')], cwd: root });
+
+export function spawnCoffer(args: string[], env: NodeJS.ProcessEnv, entry: CofferEntry = FROM_SOURCE): ChildProcess {
+  return spawn(process.execPath, [...entry.nodeArgs, ...args], { cwd: entry.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-export function runCoffer(args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
-  const child = spawnCoffer(args, env);
+export function runCoffer(args: string[], env: NodeJS.ProcessEnv, entry: CofferEntry = FROM_SOURCE): Promise<RunResult> {
+  const child = spawnCoffer(args, env, entry);
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -106,9 +115,9 @@ export interface RunningServe {
   waitForLine(pattern: RegExp, also?: (line: string) => boolean): Promise<string>;
 }
 
-/** Starts `coffer serve` on a free loopback port and waits until it listens. */
-export async function startServe(env: NodeJS.ProcessEnv): Promise<RunningServe> {
-  const child = spawnCoffer(['serve'], { ...env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' });
+/** Starts `coffer serve` on loopback (a free port unless `env` names one) and waits until it listens. */
+export async function startServe(env: NodeJS.ProcessEnv, entry: CofferEntry = FROM_SOURCE): Promise<RunningServe> {
+  const child = spawnCoffer(['serve'], { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env }, entry);
   const lines: string[] = [];
   let stderr = '';
   let partial = '';
