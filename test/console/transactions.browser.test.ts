@@ -254,7 +254,17 @@ describe('refunds', () => {
       assert.match(await page.locator('.error-summary').innerText(), message, `amount "${amount}"`);
       assert.equal(await page.inputValue('#amount'), amount);
     }
+    // Neither choice is made for the person, and "full" next to a typed amount is asked about.
+    await page.goto(page.url());
+    assert.equal(await page.locator('input[name=refund_type]:checked').count(), 0);
+    await page.click('#refund-submit');
+    assert.match(await page.locator('.error-summary').innerText(), /Choose a full or a partial refund/);
+    await page.check('#refund_type');
+    await page.fill('#amount', '5.00');
+    await page.click('#refund-submit');
+    assert.match(await page.locator('.error-summary').innerText(), /You chose a full refund but entered an amount/);
     await noViolations(page);
+    assert.equal(((await coffer.request('GET', `/v1/payments/${mastercard.id}/refunds`, { key })).body._embedded.refunds as unknown[]).length, 0);
 
     await page.check('#refund_type-partial');
     await page.fill('#amount', '£10.5');

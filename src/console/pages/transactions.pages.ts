@@ -170,7 +170,8 @@ function refundFormData(page: ServicePage, payment: PaymentView, body: RefundBod
     payment: { id: payment.payment_id, reference: payment.reference, description: payment.description, amount: payment.amount },
     available: payment.refund_summary.amount_available,
     submitted: payment.refund_summary.amount_submitted,
-    form: { refund_type: body.refund_type === 'partial' ? 'partial' : 'full', amount: body.amount ?? '' },
+    // Neither choice is made for the person: money leaves on this form.
+    form: { refund_type: body.refund_type === 'partial' || body.refund_type === 'full' ? body.refund_type : '', amount: body.amount ?? '' },
     idempotencyKey: randomBytes(16).toString('hex'),
     errors,
     detailHref: `${page.base}/transactions/${encodeURIComponent(payment.payment_id)}`,
@@ -283,6 +284,13 @@ export function registerTransactionPages(app: HttpApp, kit: ConsoleKit): void {
         if (!parsed.ok) return again({ amount: parsed.error });
         amount = parsed.amount;
       } else if (body.refund_type === 'full') {
+        // Without script the amount field is always there: an amount typed next to "full" is a
+        // contradiction to ask about, not a detail to ignore.
+        const typed = (body.amount ?? '').trim();
+        if (typed !== '') {
+          const parsed = parseAmount(typed, Number.MAX_SAFE_INTEGER, 'GBP');
+          if (!parsed.ok || parsed.amount !== shown) return again({ refund_type: 'You chose a full refund but entered an amount: choose a partial refund, or clear the amount' });
+        }
         amount = shown;
       } else {
         return again({ refund_type: 'Choose a full or a partial refund' });
