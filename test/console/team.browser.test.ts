@@ -163,23 +163,21 @@ describe('roles', () => {
       const action = `${viewer.base()}/team/members/${viewer.user.userId}/role`;
       const [response] = await Promise.all([
         page.waitForResponse((r) => r.url() === action),
-        page.evaluate(
-          ([url, csrf]) => {
-            const form = document.createElement('form');
-            form.method = 'post';
-            form.action = url!;
-            for (const [name, value] of [['csrf_token', csrf!], ['role', 'administrator']]) {
-              const input = document.createElement('input');
-              input.type = 'hidden';
-              input.name = name!;
-              input.value = value!;
-              form.append(input);
-            }
-            document.body.append(form);
-            form.submit();
-          },
-          [action, token],
-        ),
+        // A form built in the page and submitted as a browser would, past any hidden button.
+        page.evaluate(`(() => {
+          const form = document.createElement('form');
+          form.method = 'post';
+          form.action = ${JSON.stringify(action)};
+          for (const [name, value] of [['csrf_token', ${JSON.stringify(token)}], ['role', 'administrator']]) {
+            const input = document.createElement('input');
+            input.type = 'hidden';
+            input.name = name;
+            input.value = value;
+            form.append(input);
+          }
+          document.body.append(form);
+          form.submit();
+        })()`),
       ]);
       assert.equal(response.status(), 403);
       assert.equal((await findMembership(coffer.ctx.db, admin.user.serviceId, viewer.user.userId))?.role, 'view-only');
