@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { startCoffer, type TestCoffer } from '../support/harness.js';
 import { axe, launchBrowser } from '../support/browser.js';
-import { keysCreatedBy } from '../../src/console/access/leaver.service.js';
+import { disableUser, keysCreatedBy, previewDisable } from '../../src/console/access/leaver.service.js';
 import { SERVICE_PAGES } from '../../src/console/pages/console.shell.js';
 import { totpCodeAt } from '../../src/console/mfa/totp.js';
 import { signedInBrowser, type SignedInBrowser } from './browser-session.js';
@@ -127,6 +127,15 @@ test('create a key: shown once with a copy button, works as a Bearer token, list
   const mine = await keysCreatedBy(coffer.ctx, admin.user.serviceId, admin.user.userId);
   assert.deepEqual(mine.map((k) => k.name), ['Web server']);
   assert.equal(mine[0]!.created_by, `user:${admin.user.userId}`);
+});
+
+test('a key made in the console is found and revoked by the leavers process', async () => {
+  const developer = await signedIn('developer');
+  const token = await createThroughForm(developer, 'Leaving with me');
+  const preview = await previewDisable(coffer.ctx, developer.user.userId);
+  assert.deepEqual(preview.keys.map((k) => k.name), ['Leaving with me']);
+  await disableUser(coffer.ctx, developer.user.userId, { by: 'operator:hr', reason: 'left', confirmedKeyIds: preview.keys.map((k) => k.id) });
+  assert.equal(await apiStatus(token), 401);
 });
 
 test('revoke: a confirmation page, then the API refuses the key with 401', async () => {
