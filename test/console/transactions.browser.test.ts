@@ -7,7 +7,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { startCoffer, type TestCoffer } from '../support/harness.js';
+import { startCoffer, usingPostgres, type TestCoffer } from '../support/harness.js';
+import { enableLiveAccount } from '../../src/services/service.service.js';
 import { axe, launchBrowser } from '../support/browser.js';
 import { totpCodeAt } from '../../src/console/mfa/totp.js';
 import { cardForm, createTestPayment, PayerClient } from '../hosted/payer-client.js';
@@ -441,5 +442,24 @@ describe('stored XSS', () => {
     }
     assert.deepEqual(admin.console.errors, []);
     assert.deepEqual(admin.console.messages.filter((m) => /Content Security Policy|error/i.test(m)), []);
+  });
+});
+
+describe('test and live accounts', () => {
+  test("each account shows only its own payments; the other account's payment id answers 404", { skip: !usingPostgres() && 'live accounts need PostgreSQL' }, async () => {
+    await enableLiveAccount(coffer.ctx, admin.user.serviceId);
+    const liveKey = (await coffer.newKey(admin.user.serviceId, { mode: 'live' })).token;
+    const live = await createTestPayment(coffer, { reference: 'LIVE-1', amount: 2500 }, liveKey);
+    const page = admin.page;
+    const response = await page.goto(`${admin.base('live')}/transactions`);
+    assert.equal(response?.status(), 200);
+    assert.deepEqual(await references(page), ['LIVE-1']);
+    assert.match(await page.locator('.mode-tag').innerText(), /LIVE/);
+    assert.equal((await page.goto(`${admin.base('live')}/transactions/${visa.id}`))?.status(), 404);
+    assert.equal((await page.goto(`${admin.base('test')}/transactions/${live.id}`))?.status(), 404);
+    await page.goto(`${admin.base('test')}/transactions?reference=LIVE-1`);
+    assert.deepEqual(await references(page), []);
+    const csv = parseCsv(await (await page.request.get(`${admin.base('live')}/transactions.csv`)).text());
+    assert.deepEqual(csv.slice(1).map((r) => r[0]), [live.id]);
   });
 });
