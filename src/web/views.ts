@@ -49,6 +49,8 @@ export class PageRenderer {
       lstripBlocks: true,
     });
     this.env.addFilter('money', (amount: number, currency: string) => formatMoney(amount, currency));
+    // A moment as people read it, "2026-11-25 12:00:00"; pages say the zone (UTC) in the heading.
+    this.env.addFilter('utc', (at: string | Date | null | undefined) => (at === null || at === undefined ? '' : (typeof at === 'string' ? at : at.toISOString()).slice(0, 19).replace('T', ' ')));
     for (const name of options.stylesheets) options.assets.get(name);
     for (const entry of options.scriptInventory) options.assets.get(entry.asset);
   }
