@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { startCoffer, usingPostgres, type TestCoffer } from '../support/harness.js';
 import { enableLiveAccount } from '../../src/services/service.service.js';
+import { auditRows } from '../audit/audit-support.js';
 import { axe, launchBrowser } from '../support/browser.js';
 import { totpCodeAt } from '../../src/console/mfa/totp.js';
 import { cardForm, createTestPayment, PayerClient } from '../hosted/payer-client.js';
@@ -201,6 +202,7 @@ describe('transaction detail', () => {
     assert.equal(await page.locator('#payment-state .tag').innerText(), 'success');
     const api = await coffer.request('GET', `/v1/payments/${delayed}`, { key });
     assert.equal(api.body.state.status, 'success');
+    assert.equal((await auditRows(coffer.ctx, { action: 'payment.capture', object_id: delayed })).length, 1);
 
     await page.goto(`${admin.base()}/transactions/${unpaid.id}`);
     await page.click('#cancel-button');
@@ -295,6 +297,9 @@ describe('refunds', () => {
     assert.equal(await page.locator('#refund-button').count(), 0, 'nothing left to refund');
     const payment = await coffer.request('GET', `/v1/payments/${mastercard.id}`, { key });
     assert.deepEqual(payment.body.refund_summary, { status: 'full', amount_available: 0, amount_submitted: 3000 });
+    // Each refund is in the audit log under the person who made it, with the amount.
+    const entries = await auditRows(coffer.ctx, { action: 'refund.create', actor_id: admin.user.userId });
+    assert.deepEqual(entries.map((e) => [e.actor_type, (e.details as { amount: number }).amount]), [['user', 1050], ['user', 1950]]);
   });
 
   test('a form showing a balance someone else has since refunded is refused, and refunds nothing', async () => {
