@@ -199,6 +199,18 @@ test('on PostgreSQL an administrator enables live; it looks unmistakably differe
   assert.equal((await getPageSettings(coffer.ctx, live!.id)).emailCollection, 'off');
   assert.equal((await getPageSettings(coffer.ctx, testAccount!.id)).emailCollection, 'mandatory');
 
+  // Keys are per account too: one made in the live account is a live key.
+  await page.goto(`${admin.base('live')}/keys/new`);
+  await page.fill('#name', 'Live web server');
+  await page.click('#create-key-submit');
+  const liveKey = await page.inputValue('#new-key');
+  assert.match(liveKey, /^coffer_live_/);
+  const account = await coffer.request('GET', '/v1/account', { key: liveKey });
+  assert.equal(account.status, 200);
+  assert.equal(account.body.account_id, live!.id);
+  await page.goto(`${admin.base('test')}/keys`);
+  assert.equal(await page.locator('#keys-none').count(), 1, 'the test account does not list the live key');
+
   // Only administrators, and only after a fresh second factor.
   coffer.clock.advance(6 * 60_000);
   await page.goto(`${admin.base('test')}/settings/live`);
