@@ -157,7 +157,8 @@ export function formatMinor(amount: number, currency: string): string {
 }
 
 /** An instant as people read it in the console: "25 Nov 2026, 15:40:12" (UTC, as the page says). */
+const TIME_FORMAT = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+
 export function formatTime(iso: string | Date): string {
-  const at = typeof iso === 'string' ? new Date(iso) : iso;
-  return new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false }).format(at);
+  return TIME_FORMAT.format(typeof iso === 'string' ? new Date(iso) : iso);
 }
