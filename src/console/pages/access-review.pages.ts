@@ -13,6 +13,7 @@ import { findUserById } from '../identity/user.repo.js';
 import { consolePolicy } from '../settings.js';
 import type { ConsoleKit, FieldErrors } from './console.kit.js';
 import { servicePage, type ServicePage } from './console.shell.js';
+import { ROLE_LABELS } from './team.pages.js';
 
 const recordBody = z.object({ notes: z.string().max(20_000).optional() });
 const reviewQuery = z.object({ done: z.enum(['recorded']).optional() });
@@ -35,7 +36,7 @@ export function registerAccessReviewPages(app: HttpApp, kit: ConsoleKit): void {
     for (const u of review.users) {
       // As the inactivity worker counts: from the last sign-in, or from joining if there was none.
       const since = u.lastSignInAt ? Date.parse(u.lastSignInAt) : ((await findUserById(ctx.db, u.userId))?.created_at.getTime() ?? now);
-      users.push({ ...u, inactive: inactiveMs > 0 && u.status === 'active' && now - since >= inactiveMs });
+      users.push({ ...u, roleLabel: ROLE_LABELS[u.role] ?? u.role, inactive: inactiveMs > 0 && u.status === 'active' && now - since >= inactiveMs });
     }
     return page.render(
       'access-review.njk',

@@ -20,7 +20,7 @@ import type { ConsoleKit, FieldErrors } from './console.kit.js';
 import { servicePage, type ServicePage } from './console.shell.js';
 import { PageError } from '../../web/web.plugin.js';
 
-const ROLE_LABELS: Record<string, string> = {
+export const ROLE_LABELS: Record<string, string> = {
   administrator: 'Administrator',
   'view-and-refund': 'View and refund',
   'view-only': 'View only',
