@@ -12,6 +12,7 @@ import { revokeKey } from '../../src/keys/key.service.js';
 import { paid } from '../payments/support.js';
 import { newPayment, cancelPayment, newWebhookTenant, runWebhookWorkers, startReceiver, type Receiver } from '../webhooks/support.js';
 import { networkOf } from '../../src/alerts/detectors/keys.js';
+import { cardForm, createTestPayment, PayerClient } from '../hosted/payer-client.js';
 import { occurrencesToRaise } from '../../src/alerts/detectors/threshold.js';
 
 let coffer: TestCoffer;
@@ -112,6 +113,31 @@ describe('card testing on the payment pages', () => {
     const cards = await alertsOf(coffer, tenant.serviceId, 'card_testing_cards_ip');
     assert.equal(cards.length, 1, 'five different cards from one address');
     assert.doesNotMatch(JSON.stringify([declines, cards]), /198\.51\.100\.66|4000000000/, 'neither the address nor a card appears');
+  });
+
+  test('over HTTP: declined cards on the payment pages, then the limit refusal, each raise their alert; a paying payer raises none', async () => {
+    const tenant = await coffer.newTenant();
+    const openPage = async () => {
+      const payment = await createTestPayment(coffer, {}, tenant.token);
+      const payer = new PayerClient(coffer);
+      const exchanged = await payer.get(payment.path);
+      const page = await payer.get(exchanged.location ?? '');
+      assert.equal(page.status, 200);
+      return { id: payment.id, payer, page };
+    };
+    const good = await openPage();
+    assert.equal((await good.payer.submit(good.page, `/card_details/${good.id}`, cardForm('4444333322221111'))).location, `/card_details/${good.id}/confirm`);
+    assert.deepEqual(await alertsOf(coffer, tenant.serviceId), [], 'a payer paying: quiet');
+    for (let i = 0; i < 3; i++) {
+      const { id, payer, page } = await openPage();
+      assert.equal((await payer.submit(page, `/card_details/${id}`, cardForm('4000000000000002'))).location, `/card_details/${id}/outcome`);
+    }
+    assert.deepEqual(await alertsOf(coffer, tenant.serviceId, 'card_testing_refusals'), []);
+    const { id, payer, page } = await openPage();
+    assert.equal((await payer.submit(page, `/card_details/${id}`, cardForm('4000000000000002'))).status, 429);
+    const refusals = await alertsOf(coffer, tenant.serviceId, 'card_testing_refusals');
+    assert.equal(refusals.length, 1);
+    assert.equal(refusals[0]?.details.reason, 'card_declines');
   });
 
   test('many cards on one payment raise an alert', async () => {
