@@ -190,8 +190,8 @@ export function registerKeyPages(app: HttpApp, kit: ConsoleKit): void {
       try {
         await revokeKey(ctx, key.id, { by: userActor(page.user.id), reason: reason || undefined, accountId: page.accountId });
       } catch (err) {
-        if (err instanceof CofferError && err.status === 409) return reply.redirect(`${page.base}/keys?revoked=${encodeURIComponent(key.id)}`, 303);
-        throw err;
+        // Revoked by someone else meanwhile: the outcome wanted.
+        if (!(err instanceof CofferError && err.status === 409)) throw err;
       }
       return reply.redirect(`${page.base}/keys?revoked=${encodeURIComponent(key.id)}`, 303);
     },
