@@ -2,28 +2,9 @@
 // Secrets go to stdout alone (so KEY=$(coffer key create …) works); everything else to stderr.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { disposeTemplate, runCoffer, SERVICE_ID, tableRow, workspace, type RunResult, type Workspace } from './support.js';
+import { disposeTemplate, inWorkspace, newService, ok, runCoffer, SERVICE_ID, tableRow } from './support.js';
 
 after(disposeTemplate);
-
-async function inWorkspace(fn: (w: Workspace) => Promise<void>): Promise<void> {
-  const w = await workspace();
-  try {
-    await fn(w);
-  } finally {
-    w.dispose();
-  }
-}
-
-function ok(result: RunResult, label: string): RunResult {
-  assert.equal(result.code, 0, `${label} failed (${result.code}): ${result.stderr}`);
-  return result;
-}
-
-async function newService(w: Workspace, name = 'Tea shop'): Promise<string> {
-  const result = ok(await runCoffer(['service', 'create', '--name', name], w.env), 'service create');
-  return result.stdout.trim();
-}
 
 describe('coffer service commands and argument errors', () => {
   test('service create prints the new service id and nothing else on stdout', async () => {

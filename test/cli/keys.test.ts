@@ -5,28 +5,9 @@ import assert from 'node:assert/strict';
 import { parseKeyToken } from '../../src/keys/key.format.js';
 import { openStore } from '../../src/store/database.js';
 import { usingPostgres } from '../support/harness.js';
-import { disposeTemplate, KEY_ID, runCoffer, tableRow, workspace, type RunResult, type Workspace } from './support.js';
+import { disposeTemplate, inWorkspace, KEY_ID, newService, ok, runCoffer, tableRow, type Workspace } from './support.js';
 
 after(disposeTemplate);
-
-async function inWorkspace(fn: (w: Workspace) => Promise<void>): Promise<void> {
-  const w = await workspace();
-  try {
-    await fn(w);
-  } finally {
-    w.dispose();
-  }
-}
-
-function ok(result: RunResult, label: string): RunResult {
-  assert.equal(result.code, 0, `${label} failed (${result.code}): ${result.stderr}`);
-  return result;
-}
-
-async function newService(w: Workspace, name = 'Tea shop'): Promise<string> {
-  const result = ok(await runCoffer(['service', 'create', '--name', name], w.env), 'service create');
-  return result.stdout.trim();
-}
 
 /** Reads one key row straight from the store (the CLI must have exited: the store is free). */
 async function keyRow(w: Workspace, keyId: string) {

@@ -9,28 +9,9 @@ import { usingPostgres } from '../support/harness.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { baseEnv, disposeTemplate, runCoffer, workspace, type RunResult, type Workspace } from './support.js';
+import { baseEnv, disposeTemplate, inWorkspace, newService, ok, runCoffer } from './support.js';
 
 after(disposeTemplate);
-
-async function inWorkspace(fn: (w: Workspace) => Promise<void>): Promise<void> {
-  const w = await workspace();
-  try {
-    await fn(w);
-  } finally {
-    w.dispose();
-  }
-}
-
-function ok(result: RunResult, label: string): RunResult {
-  assert.equal(result.code, 0, `${label} failed (${result.code}): ${result.stderr}`);
-  return result;
-}
-
-async function newService(w: Workspace, name = 'Tea shop'): Promise<string> {
-  const result = ok(await runCoffer(['service', 'create', '--name', name], w.env), 'service create');
-  return result.stdout.trim();
-}
 
 describe('live accounts from the CLI', () => {
   test('enable-live is refused on the embedded store, saying to use PostgreSQL', { skip: usingPostgres() && 'embedded store only' }, async () => {

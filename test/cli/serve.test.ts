@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseKeyToken } from '../../src/keys/key.format.js';
 import { usingPostgres } from '../support/harness.js';
-import { disposeTemplate, KEY_ID, runCoffer, startServe, tableRow, workspace, type RunningServe, type RunResult, type Workspace } from './support.js';
+import { disposeTemplate, KEY_ID, ok, runCoffer, startServe, tableRow, workspace, type RunningServe, type Workspace } from './support.js';
 
 let w: Workspace;
 let server: RunningServe;
@@ -24,11 +24,6 @@ after(async () => {
   w.dispose();
   disposeTemplate();
 });
-
-function ok(result: RunResult, label: string): RunResult {
-  assert.equal(result.code, 0, `${label} failed (${result.code}): ${result.stderr}`);
-  return result;
-}
 
 const account = (token: string) => fetch(`${server.url}/v1/account`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
 

@@ -4,6 +4,7 @@
 // creating and migrating a PostgreSQL cluster in WebAssembly. Each CLI run costs seconds, so
 // the CLI tests are spread over several files (each file must finish within the runner's
 // per-file timeout).
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -163,4 +164,26 @@ export function tableRow(table: string, id: string): string[] | undefined {
     .split('\n')
     .map((line) => line.split(/ {2,}/))
     .find((cells) => cells[0] === id);
+}
+
+/** Runs `fn` in a fresh workspace, disposed of afterwards whatever happens. */
+export async function inWorkspace(fn: (w: Workspace) => Promise<void>): Promise<void> {
+  const w = await workspace();
+  try {
+    await fn(w);
+  } finally {
+    w.dispose();
+  }
+}
+
+/** Asserts that a command succeeded, saying which one and what it printed on stderr when not. */
+export function ok(result: RunResult, label: string): RunResult {
+  assert.equal(result.code, 0, `${label} failed (${result.code}): ${result.stderr}`);
+  return result;
+}
+
+/** `coffer service create` in the workspace; returns the new service id. */
+export async function newService(w: Workspace, name = 'Tea shop'): Promise<string> {
+  const result = ok(await runCoffer(['service', 'create', '--name', name], w.env), 'service create');
+  return result.stdout.trim();
 }
