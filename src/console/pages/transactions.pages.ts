@@ -64,7 +64,14 @@ async function* exportCsv(kit: ConsoleKit, accountId: string, query: PaymentSear
   const startedAt = `${new Date(kit.ctx.clock.now().getTime() + 1000).toISOString().slice(0, 19)}Z`;
   const bounded = { ...query, to_date: query.to_date !== undefined && query.to_date < startedAt ? query.to_date : startedAt };
   for (let pageNo = 1; ; pageNo++) {
-    const found = await searchPaymentsForAccount(kit.ctx, accountId, { ...bounded, page: String(pageNo), display_size: '500' });
+    let found;
+    try {
+      found = await searchPaymentsForAccount(kit.ctx, accountId, { ...bounded, page: String(pageNo), display_size: '500' });
+    } catch (err) {
+      // A state filter can match fewer payments as they move on mid-export: the file ends there.
+      if (err instanceof CofferError && err.code === 'P0402') return;
+      throw err;
+    }
     for (const payment of found.results) yield paymentCsvRow(payment);
     if (pageNo * 500 >= found.total) return;
   }
