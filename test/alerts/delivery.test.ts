@@ -13,7 +13,7 @@ import { acknowledgeAlert, raiseAlert } from '../../src/alerts/alert.service.js'
 import { parseDetectorOverrides } from '../../src/alerts/alert.settings.js';
 import { revokeKey } from '../../src/keys/key.service.js';
 import { loadConfig } from '../../src/main/config.js';
-import { newWebhookTenant, runWebhookWorkers, startIsolatedCoffer, startReceiver, verifyWithStandardWebhooks, type Receiver } from '../webhooks/support.js';
+import { cancelPayment, newPayment, newWebhookTenant, runWebhookWorkers, startIsolatedCoffer, startReceiver, verifyWithStandardWebhooks, type Receiver } from '../webhooks/support.js';
 
 let coffer: TestCoffer;
 let smtp: SmtpPeer;
@@ -163,6 +163,48 @@ describe('webhook', () => {
     assert.equal(body.resource.status, 'open');
     assert.equal(body.resource.occurrences, 3, 'the alert as it stood when the webhook was made');
     verifyWithStandardWebhooks(tenant.secret, received[0]!, coffer.clock.now());
+  });
+});
+
+describe('webhook endpoint disabled', () => {
+  test('410 Gone: the disabled endpoint raises an alert (the console notice); while healthy it raised none', async () => {
+    const tenant = await newWebhookTenant(coffer, receiver.url);
+    receiver.replies = [{ status: 200 }];
+    await cancelPayment(coffer, tenant.token, await newPayment(coffer, tenant.token, 'ok'));
+    await runWebhookWorkers(coffer);
+    assert.deepEqual(await alertsOf(coffer, tenant.serviceId, 'webhook_endpoint_disabled'), []);
+    receiver.replies = [{ status: 410 }];
+    await cancelPayment(coffer, tenant.token, await newPayment(coffer, tenant.token, 'gone'));
+    await runWebhookWorkers(coffer);
+    receiver.replies = [{ status: 200 }];
+    const alerts = await alertsOf(coffer, tenant.serviceId, 'webhook_endpoint_disabled');
+    assert.equal(alerts.length, 1);
+    assert.equal(alerts[0]?.status, 'open');
+    assert.equal(alerts[0]?.severity, 'critical');
+    assert.match(alerts[0]!.summary, /410 Gone/);
+  });
+
+  test('five days without a success: disabled, alerted, and the administrators emailed', async () => {
+    const admin = await enrolledUser(coffer);
+    const key = await coffer.newKey(admin.serviceId, { scopes: ['payments:write', 'webhooks:write'] });
+    const created = await coffer.request('POST', '/v1/webhooks', { key: key.token, body: { callback_url: receiver.url } });
+    assert.equal(created.status, 201, created.text);
+    receiver.replies = [{ status: 500 }];
+    try {
+      for (let day = 0; day <= 5; day++) {
+        if (day > 0) coffer.clock.advance(86_400_000);
+        await cancelPayment(coffer, key.token, await newPayment(coffer, key.token, `day-${day}`));
+        await runWebhookWorkers(coffer);
+        assert.equal((await alertsOf(coffer, admin.serviceId, 'webhook_endpoint_disabled')).length, day < 5 ? 0 : 1, `day ${day}`);
+      }
+    } finally {
+      receiver.replies = [{ status: 200 }];
+    }
+    const [alert] = await alertsOf(coffer, admin.serviceId, 'webhook_endpoint_disabled');
+    assert.match(alert!.summary, /No successful delivery for 5 days/);
+    const before = smtp.received.length;
+    await runEmailWorker();
+    assert.ok(smtp.received.slice(before).some((m) => m.to.includes(admin.email) && /was disabled/.test(m.subject)));
   });
 });
 

@@ -1,5 +1,6 @@
 // Each detector fires on its pattern and stays quiet on normal traffic, driven through the real
-// code paths: HTTP requests, sign-in, the hosted pages' attempt recording, refunds, webhooks.
+// code paths: HTTP requests, sign-in, the hosted pages, refunds. (Disabled webhook endpoints are
+// in delivery.test.ts, which has a database of its own for the webhook workers.)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -10,21 +11,18 @@ import { signInWithPassword } from '../../src/console/identity/signin.service.js
 import { attemptKeys, checkAttempt, recordAttempt } from '../../src/hosted/card-testing.js';
 import { revokeKey } from '../../src/keys/key.service.js';
 import { paid } from '../payments/support.js';
-import { newPayment, cancelPayment, newWebhookTenant, runWebhookWorkers, startReceiver, type Receiver } from '../webhooks/support.js';
+import { newPayment } from '../webhooks/support.js';
 import { networkOf } from '../../src/alerts/detectors/keys.js';
 import { cardForm, createTestPayment, PayerClient } from '../hosted/payer-client.js';
 import { occurrencesToRaise } from '../../src/alerts/detectors/threshold.js';
 
 let coffer: TestCoffer;
-let receiver: Receiver;
 before(async () => {
   // Loopback is a trusted proxy here, so tests can speak from other addresses via X-Forwarded-For.
   coffer = await startCoffer({ trustedProxies: ['127.0.0.1'] });
-  receiver = await startReceiver();
 });
 after(async () => {
   await coffer.close();
-  await receiver.close();
 });
 
 describe('failed console sign-ins', () => {
@@ -226,23 +224,6 @@ describe('refund spikes', () => {
     await refund(1200);
     await refund(1200);
     assert.equal((await alertsOf(coffer, tenant.serviceId, 'refund_spike_amount')).length, 1);
-  });
-});
-
-describe('webhook endpoint disabled', () => {
-  test('an endpoint Coffer disables raises an alert (the console notice); a healthy one does not', async () => {
-    const tenant = await newWebhookTenant(coffer, receiver.url);
-    receiver.replies = [{ status: 200 }];
-    await cancelPayment(coffer, tenant.token, await newPayment(coffer, tenant.token, 'ok'));
-    await runWebhookWorkers(coffer);
-    assert.deepEqual(await alertsOf(coffer, tenant.serviceId, 'webhook_endpoint_disabled'), []);
-    receiver.replies = [{ status: 410 }];
-    await cancelPayment(coffer, tenant.token, await newPayment(coffer, tenant.token, 'gone'));
-    await runWebhookWorkers(coffer);
-    const alerts = await alertsOf(coffer, tenant.serviceId, 'webhook_endpoint_disabled');
-    assert.equal(alerts.length, 1);
-    assert.equal(alerts[0]?.status, 'open');
-    assert.match(alerts[0]!.summary, /410 Gone/);
   });
 });
 
