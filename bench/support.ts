@@ -37,15 +37,15 @@ export function loadNow(): string {
 
 /**
  * CPU seconds a process has used so far (user + system, from /proc; Linux only, else NaN).
- * Printed per request beside the throughput: unlike req/s, it hardly moves with the machine's
- * load, so figures from a busy machine and a quiet one can be compared.
+ * Printed per request beside the throughput: it moves far less than req/s with the machine's
+ * load, so figures from a busy machine and a quiet one can be compared (roughly).
  */
 export function cpuSeconds(pid: number | undefined): number {
   if (pid === undefined) return NaN;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command name.
+    // utime and stime are fields 14 and 15 of the line: 11 and 12 counting from 0 at field 3.
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
   } catch {
     return NaN;
