@@ -1,7 +1,8 @@
 // `npm run bench:audit`: what the audit log costs.
 //   1. POST /v1/payments with request-level audit entries and without them, in the same run,
 //      on the same store (two servers built in this process; the sealing worker runs, as in
-//      production). Entries of changes are written in their own transactions either way.
+//      production). Entries of changes are written with the change either way (payment.create's
+//      in the same statement as the payment), so the difference is the request-level entries.
 //   2. Sealing and `coffer audit verify`: entries per second over a log of BENCH_VERIFY_ENTRIES.
 // The embedded store by default (a temp directory); PostgreSQL with BENCH_DATABASE_URL (use a
 // scratch database: the bench writes to it).
@@ -10,7 +11,7 @@
 // BENCH_CONNECTIONS (default 10), BENCH_VERIFY_ENTRIES (default 50000), BENCH_ROUTE=account to
 // measure GET /v1/account instead (the cheapest authenticated call, where the cost shows most).
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -83,7 +84,7 @@ function merge(results: Result[]): Result {
 }
 
 const row = (name: string, r: Result) =>
-  `${name.padEnd(34)} ${r.requests.average.toFixed(0).padStart(8)} ${`${r.latency.p50} ms`.padStart(8)} ${`${r.latency.p99} ms`.padStart(8)} ${String(r.non2xx).padStart(7)}`;
+  `${name.padEnd(44)} ${r.requests.average.toFixed(0).padStart(8)} ${`${r.latency.p50} ms`.padStart(8)} ${`${r.latency.p99} ms`.padStart(8)} ${String(r.non2xx).padStart(7)}`;
 
 async function main(): Promise<void> {
   const dir = process.env.BENCH_DATABASE_URL ? undefined : mkdtempSync(join(tmpdir(), 'coffer-audit-bench-'));
@@ -123,6 +124,8 @@ async function main(): Promise<void> {
     }
 
     console.error(`Warming up (${warmup} s each), then ${duration} s each, ${connections} connections, ${store.kind} store…`);
+    // Figures from a busy machine say little: say how busy it was.
+    console.log(`machine: ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the start`);
     await load(urls.with, warmup, request);
     await load(urls.without, warmup, request);
     // Alternating halves, so neither side gains from running first (caches) or last (a bigger table).
@@ -136,7 +139,7 @@ async function main(): Promise<void> {
     const without = merge(runs.without);
     const withEntries = merge(runs.with);
 
-    console.log(`${'run'.padEnd(34)} ${'req/s'.padStart(8)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'non-2xx'.padStart(7)}`);
+    console.log(`${'run'.padEnd(44)} ${'req/s'.padStart(8)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'non-2xx'.padStart(7)}`);
     console.log(row(`${label} without request audit`, without));
     console.log(row(`${label} with request audit`, withEntries));
     const cost = 1 - withEntries.requests.average / without.requests.average;
