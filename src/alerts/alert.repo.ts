@@ -251,6 +251,22 @@ export async function rememberKeyNetwork(db: Db, keyId: string, network: string,
   return { isNew, known: Number(row.n) };
 }
 
+export async function rememberKeyCountry(db: Db, keyId: string, country: string, at: Date): Promise<{ isNew: boolean; known: number }> {
+  const inserted = await db
+    .insertInto('alert_key_countries')
+    .values({ key_id: keyId, country, first_seen_at: at })
+    .onConflict((oc) => oc.doNothing())
+    .returning('country')
+    .executeTakeFirst();
+  if (inserted === undefined) return { isNew: false, known: 0 };
+  const row = await db
+    .selectFrom('alert_key_countries')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('key_id', '=', keyId)
+    .executeTakeFirstOrThrow();
+  return { isNew: true, known: Number(row.n) };
+}
+
 // ---- refunds, for the spike detector
 
 export async function refundTotals(db: Db, accountId: string, from: Date, to: Date): Promise<{ count: number; amount: number }> {

@@ -14,6 +14,7 @@ export const DETECTORS = [
   'card_testing_cards_ip',
   'card_testing_cards_payment',
   'key_new_network',
+  'key_new_country',
   'key_revoked_use',
   'refund_spike_count',
   'refund_spike_amount',
@@ -46,6 +47,8 @@ export const DEFAULT_DETECTOR_SETTINGS: Readonly<Record<Detector, DetectorSettin
   card_testing_cards_payment: { threshold: 3, windowMs: HOUR },
   // The first network a key is used from is learnt quietly; any further one alerts.
   key_new_network: { threshold: 1, windowMs: DAY },
+  // Likewise by country (from the GeoIP database, see alerts/geoip.ts): the first is learnt quietly.
+  key_new_country: { threshold: 1, windowMs: DAY },
   key_revoked_use: { threshold: 1, windowMs: DAY },
   // Refunds in one window: at least `threshold` and more than REFUND_SPIKE_FACTOR times the
   // service's average for such a window over the previous REFUND_BASELINE_DAYS days.
@@ -61,6 +64,8 @@ export const REFUND_BASELINE_DAYS = 7;
 
 export interface AlertSettings {
   detectors: Partial<Record<Detector, DetectorSetting>>;
+  /** The MMDB country database for the new-country detector: a path, 'off', or unset for the bundled one. */
+  geoIpDatabase?: string | undefined;
 }
 
 export function isDetector(value: string): value is Detector {

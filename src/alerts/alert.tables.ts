@@ -58,12 +58,19 @@ export interface AlertKeyNetworksTable {
   first_seen_at: Timestamp;
 }
 
+export interface AlertKeyCountriesTable {
+  key_id: string;
+  country: string;
+  first_seen_at: Timestamp;
+}
+
 export interface AlertTables {
   security_alerts: SecurityAlertsTable;
   security_alert_emails: SecurityAlertEmailsTable;
   alert_counters: AlertCountersTable;
   alert_distinct_values: AlertDistinctValuesTable;
   alert_key_networks: AlertKeyNetworksTable;
+  alert_key_countries: AlertKeyCountriesTable;
 }
 
 export type SecurityAlertRow = Selectable<SecurityAlertsTable>;

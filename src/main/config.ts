@@ -11,6 +11,7 @@ import { parseDuration } from '../platform/duration.js';
 import { parseNetworkExceptions } from '../webhooks/address-guard.js';
 import { DEFAULT_MAIL_FROM } from '../notifications/mailer.js';
 import { parseDetectorOverrides, type AlertSettings } from '../alerts/alert.settings.js';
+import { checkGeoIpDatabase } from '../alerts/geoip.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const YEAR_MS = 365 * 86_400_000;
@@ -52,6 +53,7 @@ const envSchema = z.object({
   COFFER_SMTP_URL: optionalText.pipe(z.string().regex(/^smtps?:\/\/[^/]/, 'must be an smtp:// or smtps:// URL').optional()),
   COFFER_MAIL_FROM: optionalText,
   COFFER_ALERT_THRESHOLDS: optionalText,
+  COFFER_GEOIP_DB: optionalText,
 });
 
 export interface Config {
@@ -168,6 +170,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
 
   const alertOverrides = parseDetectorOverrides(e.COFFER_ALERT_THRESHOLDS ?? '');
   for (const problem of alertOverrides.problems) problems.push(`COFFER_ALERT_THRESHOLDS: ${problem}`);
+  const geoIpProblem = e.COFFER_GEOIP_DB !== undefined ? checkGeoIpDatabase(e.COFFER_GEOIP_DB) : undefined;
+  if (geoIpProblem) problems.push(`COFFER_GEOIP_DB: ${geoIpProblem} (give an MMDB country database, or off)`);
 
   if (problems.length > 0) return { ok: false, problems };
   const scheme = tls ? 'https' : 'http';
@@ -189,7 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       audit: { retentionMs: auditRetentionMs ?? 365 * 86_400_000, checkpointIntervalMs: auditCheckpointMs ?? 15 * 60_000 },
       webhooks: { timeoutMs: webhookTimeoutMs ?? 10_000, allowPrivateNetworks },
       mail: { smtpUrl: e.COFFER_SMTP_URL, from: e.COFFER_MAIL_FROM ?? DEFAULT_MAIL_FROM },
-      alerts: { detectors: alertOverrides.detectors },
+      alerts: { detectors: alertOverrides.detectors, geoIpDatabase: e.COFFER_GEOIP_DB },
     },
   };
 }

@@ -1,9 +1,10 @@
 // Key use: a refused revoked or expired key (someone still holds it), and a valid key used
 // from a network it has not used before. Networks are IPv4 /24 and IPv6 /48, so a client
 // moving within its provider's block is not news. The first network a key is used from is
-// learnt quietly. Country is not judged: that needs a GeoIP database, which Coffer does not
-// ship (docs/alerts.md). Each node remembers the (key, network) pairs it has checked, so a busy
-// key costs the database nothing after its first request from a network.
+// learnt quietly; likewise the first country (alerts/geoip.ts), so a key that starts being used
+// from another country alerts even when each network in it is new anyway. Each node remembers
+// the (key, network) pairs it has checked, so a busy key costs the database nothing after its
+// first request from a network (a network does not change country between requests).
 import ipaddr from 'ipaddr.js';
 import type { Kysely } from 'kysely';
 import type { AppContext } from '../../platform/context.js';
@@ -11,6 +12,7 @@ import type { Database } from '../../store/schema.js';
 import * as repo from '../alert.repo.js';
 import { raiseAlert } from '../alert.service.js';
 import { countEvent } from './threshold.js';
+import { countryOf } from '../geoip.js';
 
 const SEEN_MAX = 50_000;
 const seenByStore = new WeakMap<Kysely<Database>, Set<string>>();
@@ -39,7 +41,9 @@ export async function observeKeyUse(ctx: AppContext, key: { keyId: string; servi
     const remembered = await repo.rememberKeyNetwork(ctx.db, key.keyId, network, ctx.clock.now());
     if (seen.size >= SEEN_MAX) seen.clear();
     seen.add(pair);
-    if (!remembered.isNew || remembered.known <= 1) return;
+    if (!remembered.isNew) return;
+    await observeKeyCountry(ctx, key, ip);
+    if (remembered.known <= 1) return;
     await raiseAlert(ctx.db, ctx, {
       serviceId: key.serviceId,
       accountId: key.accountId,
@@ -51,6 +55,22 @@ export async function observeKeyUse(ctx: AppContext, key: { keyId: string; servi
   } catch (err) {
     ctx.log.error({ err }, 'key network detector failed');
   }
+}
+
+async function observeKeyCountry(ctx: AppContext, key: { keyId: string; serviceId: string; accountId: string; name: string }, ip: string): Promise<void> {
+  const country = countryOf(ctx.alerts?.geoIpDatabase, ip);
+  if (country === undefined) return;
+  const remembered = await repo.rememberKeyCountry(ctx.db, key.keyId, country, ctx.clock.now());
+  if (!remembered.isNew || remembered.known <= 1) return;
+  await raiseAlert(ctx.db, ctx, {
+    serviceId: key.serviceId,
+    accountId: key.accountId,
+    detector: 'key_new_country',
+    subject: `key:${key.keyId}`,
+    severity: 'critical',
+    summary: `API key "${key.name}" was used from a country it had not been used from before (${country})`,
+    details: { key_id: key.keyId, country, ip },
+  });
 }
 
 export async function observeRefusedKey(ctx: AppContext, refusal: { code: string; keyId: string; serviceId: string; accountId: string }, ip: string): Promise<void> {

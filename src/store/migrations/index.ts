@@ -9,6 +9,7 @@ import * as payments from './0002_payments.js';
 import * as paymentLimits from './0002b_payments_limits.js';
 import * as hosted from './0003_hosted.js';
 import * as alerts from './0007_alerts.js';
+import * as alertKeyCountries from './0007b_alert_key_countries.js';
 import * as auditByService from './0006b_audit_by_service.js';
 
 export const migrations: Record<string, Migration> = {
@@ -20,5 +21,6 @@ export const migrations: Record<string, Migration> = {
   '0003_hosted': hosted,
   '0004_webhooks': webhooks,
   '0007_alerts': alerts,
+  '0007b_alert_key_countries': alertKeyCountries,
   '0006b_audit_by_service': auditByService,
 };
