@@ -32,9 +32,9 @@ before(async () => {
   symlinkSync(join(ROOT, 'node_modules'), join(build, 'node_modules'), 'dir');
   w = await workspace();
 });
-after(() => {
+after(async () => {
   if (server?.child.exitCode === null) server.child.kill('SIGKILL');
-  w?.dispose();
+  await w?.dispose();
   disposeTemplate();
   rmSync(build, { recursive: true, force: true });
 });

@@ -3,15 +3,13 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseKeyToken } from '../../src/keys/key.format.js';
-import { openStore } from '../../src/store/database.js';
-import { usingPostgres } from '../support/harness.js';
 import { disposeTemplate, inWorkspace, KEY_ID, newService, ok, runCoffer, tableRow, type Workspace } from './support.js';
 
 after(disposeTemplate);
 
 /** Reads one key row straight from the store (the CLI must have exited: the store is free). */
 async function keyRow(w: Workspace, keyId: string) {
-  const store = await openStore(usingPostgres() ? { databaseUrl: process.env.COFFER_TEST_DATABASE_URL, poolSize: 1 } : { embeddedDir: w.dataDir });
+  const store = await w.openStore();
   try {
     return await store.db.selectFrom('api_keys').selectAll().where('id', '=', keyId).executeTakeFirstOrThrow();
   } finally {

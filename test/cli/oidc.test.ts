@@ -5,8 +5,6 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { openStore } from '../../src/store/database.js';
-import { usingPostgres } from '../support/harness.js';
 import { disposeTemplate, ROOT, runCoffer, workspace, type RunResult, type Workspace } from './support.js';
 
 after(disposeTemplate);
@@ -25,7 +23,7 @@ function runWithInput(args: string[], env: NodeJS.ProcessEnv, input: string): Pr
 }
 
 async function storedProviders(w: Workspace) {
-  const store = await openStore(usingPostgres() ? { databaseUrl: process.env.COFFER_TEST_DATABASE_URL, poolSize: 1 } : { embeddedDir: w.dataDir });
+  const store = await w.openStore();
   try {
     return await store.db.selectFrom('console_oidc_providers').selectAll().execute();
   } finally {
@@ -72,6 +70,6 @@ test('add (secret from stdin, stored sealed), list, refuse bad input, remove', a
     const again = await runCoffer(['oidc', 'remove', '--service', serviceId, '--provider', providerId], w.env);
     assert.equal(again.code, 1, 'removing an unknown provider fails');
   } finally {
-    w.dispose();
+    await w.dispose();
   }
 });

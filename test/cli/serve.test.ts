@@ -21,7 +21,7 @@ before(async () => {
 });
 after(async () => {
   if (server.child.exitCode === null) server.child.kill('SIGKILL');
-  w.dispose();
+  await w.dispose();
   disposeTemplate();
 });
 

@@ -10,7 +10,8 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { openStore } from '../../src/store/database.js';
+import pg from 'pg';
+import { openStore, type Store } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
 import { usingPostgres } from '../support/harness.js';
 
@@ -63,7 +64,9 @@ export function runCoffer(args: string[], env: NodeJS.ProcessEnv, entry: CofferE
 export interface Workspace {
   dataDir: string;
   env: NodeJS.ProcessEnv;
-  dispose(): void;
+  /** Opens this workspace's store from the test (run the CLI only when it is closed again on PGlite). */
+  openStore(): Promise<Store>;
+  dispose(): Promise<void>;
 }
 
 let template: Promise<string> | undefined;
@@ -91,18 +94,48 @@ export function disposeTemplate(): void {
   void template.then((dir) => rmSync(dir, { recursive: true, force: true }));
 }
 
-/** A fresh workspace: a copy of the migrated template, or PostgreSQL with an operator master key. */
+/**
+ * A fresh workspace: a copy of the migrated template, or a PostgreSQL database of its own with an
+ * operator master key. Its own database because `coffer serve` runs the workers on the real
+ * clock: in the suite's shared database they would expire other files' payments, made on a
+ * frozen clock hours in the past.
+ */
 export async function workspace(): Promise<Workspace> {
   const dataDir = mkdtempSync(join(tmpdir(), 'coffer-cli-'));
   if (usingPostgres()) {
+    const base = process.env.COFFER_TEST_DATABASE_URL as string;
+    const name = `coffer_cli_${randomBytes(6).toString('hex')}`;
+    await adminQuery(base, `create database ${name}`);
+    const url = new URL(base);
+    url.pathname = `/${name}`;
+    const databaseUrl = url.toString();
     return {
       dataDir,
-      env: baseEnv({ COFFER_DATA_DIR: dataDir, DATABASE_URL: process.env.COFFER_TEST_DATABASE_URL, COFFER_MASTER_KEY: randomBytes(32).toString('base64') }),
-      dispose: () => rmSync(dataDir, { recursive: true, force: true }),
+      env: baseEnv({ COFFER_DATA_DIR: dataDir, DATABASE_URL: databaseUrl, COFFER_MASTER_KEY: randomBytes(32).toString('base64') }),
+      openStore: () => openStore({ databaseUrl, poolSize: 1 }),
+      dispose: async () => {
+        rmSync(dataDir, { recursive: true, force: true });
+        await adminQuery(base, `drop database if exists ${name} with (force)`);
+      },
     };
   }
   cpSync(await embeddedTemplate(), dataDir, { recursive: true });
-  return { dataDir, env: baseEnv({ COFFER_DATA_DIR: dataDir }), dispose: () => rmSync(dataDir, { recursive: true, force: true }) };
+  return {
+    dataDir,
+    env: baseEnv({ COFFER_DATA_DIR: dataDir }),
+    openStore: () => openStore({ embeddedDir: dataDir }),
+    dispose: async () => rmSync(dataDir, { recursive: true, force: true }),
+  };
+}
+
+async function adminQuery(connectionString: string, statement: string): Promise<void> {
+  const admin = new pg.Client({ connectionString });
+  await admin.connect();
+  try {
+    await admin.query(statement);
+  } finally {
+    await admin.end();
+  }
 }
 
 export interface RunningServe {
@@ -172,7 +205,7 @@ export async function inWorkspace(fn: (w: Workspace) => Promise<void>): Promise<
   try {
     await fn(w);
   } finally {
-    w.dispose();
+    await w.dispose();
   }
 }
 
