@@ -4,7 +4,7 @@
 // email worker claims every due email in the database.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TestCoffer } from '../support/harness.js';
+import { startIsolatedCoffer, type TestCoffer } from '../support/harness.js';
 import { startSmtpPeer, type SmtpPeer } from '../support/smtp.js';
 import { alertsOf } from './support.js';
 import { enrolledUser } from '../console/helpers.js';
@@ -13,7 +13,7 @@ import { acknowledgeAlert, raiseAlert } from '../../src/alerts/alert.service.js'
 import { parseDetectorOverrides } from '../../src/alerts/alert.settings.js';
 import { revokeKey } from '../../src/keys/key.service.js';
 import { loadConfig } from '../../src/main/config.js';
-import { cancelPayment, newPayment, newWebhookTenant, runWebhookWorkers, startIsolatedCoffer, startReceiver, verifyWithStandardWebhooks, type Receiver } from '../webhooks/support.js';
+import { cancelPayment, newPayment, newWebhookTenant, runWebhookWorkers, startReceiver, verifyWithStandardWebhooks, type Receiver } from '../webhooks/support.js';
 
 let coffer: TestCoffer;
 let smtp: SmtpPeer;

@@ -5,8 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import type { TestCoffer } from '../support/harness.js';
-import { startIsolatedCoffer } from '../webhooks/support.js';
+import { startIsolatedCoffer, type TestCoffer } from '../support/harness.js';
 import { axe, launchBrowser } from '../support/browser.js';
 import { startSmtpPeer, type SmtpPeer } from '../support/smtp.js';
 import { raiseAlert } from '../../src/alerts/alert.service.js';

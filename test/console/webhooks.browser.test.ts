@@ -7,9 +7,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import type { TestCoffer } from '../support/harness.js';
+import { startIsolatedCoffer, type TestCoffer } from '../support/harness.js';
 import { axe, launchBrowser } from '../support/browser.js';
-import { cancelPayment, newPayment, runWebhookWorkers, startIsolatedCoffer, startReceiver, verifyWithStandardWebhooks, type Receiver } from '../webhooks/support.js';
+import { cancelPayment, newPayment, runWebhookWorkers, startReceiver, verifyWithStandardWebhooks, type Receiver } from '../webhooks/support.js';
 import { disableEndpoint } from '../../src/webhooks/webhook.repo.js';
 import { listEndpointsForAccount } from '../../src/webhooks/webhook.service.js';
 import { findAccountByServiceAndMode } from '../../src/services/service.repo.js';

@@ -125,6 +125,3 @@ export async function cancelPayment(coffer: TestCoffer, token: string, paymentId
   const cancelled = await coffer.request('POST', `/v1/payments/${paymentId}/cancel`, { key: token });
   if (cancelled.status !== 204) throw new Error(`payment not cancelled: ${cancelled.status} ${cancelled.text}`);
 }
-
-/** Moved to the harness; re-exported for the test files that still import it from here. */
-export { startIsolatedCoffer } from '../support/harness.js';
