@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { randomInt } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { startCoffer, type TestCoffer } from '../support/harness.js';
+import { startIsolatedCoffer, type TestCoffer } from '../support/harness.js';
 import { runOperation } from '../../src/main/operations.js';
 import { totpCodeAt } from '../../src/console/mfa/totp.js';
 import { changeRole } from '../../src/console/identity/user.service.js';
@@ -41,7 +41,7 @@ let goneUrl: string;
 const secrets = new Set<string>([PAN, DECLINED_PAN, ERROR_PAN, PASSWORD]);
 
 before(async () => {
-  coffer = await startCoffer({ trustedProxies: ['127.0.0.1'] });
+  coffer = await startIsolatedCoffer({ trustedProxies: ['127.0.0.1'] });
   // A webhook receiver that has gone away for good: its first 410 disables the endpoint.
   gone = createServer((_req, res) => res.writeHead(410).end());
   await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', resolve));

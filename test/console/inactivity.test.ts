@@ -3,42 +3,19 @@
 // sharing the database (with clocks of their own) are never touched by it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
-import { randomBytes } from 'node:crypto';
-import { startCoffer, usingPostgres, type TestCoffer } from '../support/harness.js';
+import { startIsolatedCoffer, type TestCoffer } from '../support/harness.js';
 import { keysCreatedBy, userActor } from '../../src/console/access/leaver.service.js';
 import { inactiveUsersWorker } from '../../src/console/access/inactivity.worker.js';
 import { createKey } from '../../src/keys/key.service.js';
 import { enrolledUser } from './helpers.js';
 
 let coffer: TestCoffer;
-let database: string | undefined;
-let adminUrl: string | undefined;
-
-async function admin(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
 
 before(async () => {
-  if (usingPostgres()) {
-    adminUrl = process.env.COFFER_TEST_DATABASE_URL!;
-    database = `coffer_inactivity_${randomBytes(4).toString('hex')}`;
-    await admin(`create database ${database}`);
-    const url = new URL(adminUrl);
-    url.pathname = `/${database}`;
-    process.env.COFFER_TEST_DATABASE_URL = url.toString();
-  }
-  coffer = await startCoffer();
+  coffer = await startIsolatedCoffer();
 });
 after(async () => {
   await coffer.close();
-  if (database) await admin(`drop database ${database}`);
 });
 
 const DAY = 86_400_000;

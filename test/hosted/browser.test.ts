@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
-import { startCoffer, type TestCoffer } from '../support/harness.js';
+import { startIsolatedCoffer, type TestCoffer } from '../support/harness.js';
 import { axe, launchBrowser, openPage, type BrowserConsole } from '../support/browser.js';
 import { paymentExpiryWorker } from '../../src/payments/payment.workers.js';
 import { SANDBOX_3DS_CODE } from '../../src/connectors/sandbox/sandbox.cards.js';
@@ -18,7 +18,7 @@ let service: Server;
 let serviceUrl: string;
 
 before(async () => {
-  coffer = await startCoffer();
+  coffer = await startIsolatedCoffer();
   browser = await launchBrowser();
   // The service's own site, on another origin (localhost vs 127.0.0.1: another site too).
   service = createServer((request, response) => {

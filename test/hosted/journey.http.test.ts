@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { startCoffer, type TestCoffer } from '../support/harness.js';
+import { startIsolatedCoffer, type TestCoffer } from '../support/harness.js';
 import { listEventsForResource } from '../../src/events/event.repo.js';
 import { paymentExpiryWorker } from '../../src/payments/payment.workers.js';
 import { updatePageSettings } from '../../src/hosted/hosted.settings.js';
@@ -13,7 +13,7 @@ import { apiStatus, cardForm, createTestPayment, PayerClient, textOf, type PageR
 
 let coffer: TestCoffer;
 before(async () => {
-  coffer = await startCoffer();
+  coffer = await startIsolatedCoffer();
 });
 after(async () => {
   await coffer.close();

@@ -2,18 +2,16 @@
 // they and the API must win exactly once (concurrent captures, workers on several nodes).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCoffer, type TestCoffer } from '../support/harness.js';
-import { ManualClock } from '../../src/platform/clock.js';
+import { startIsolatedCoffer, type TestCoffer } from '../support/harness.js';
 import { govukStyleId } from '../../src/platform/random.js';
 import { paymentExpiryWorker, paymentReconcileWorker } from '../../src/payments/payment.workers.js';
 import { startPayerJourney } from '../../src/payments/payer-journey.service.js';
 import { assertError, authorised, createPayment, paid, statusOf } from './support.js';
 
 let coffer: TestCoffer;
-// Workers act on every account. On a PostgreSQL database shared with other test files, this
-// file lives in its own stretch of time (2020) so its workers never touch their payments.
+// Workers act on every account: on PostgreSQL this file has a database of its own.
 before(async () => {
-  coffer = await startCoffer({ clock: new ManualClock(new Date('2020-01-01T12:00:00.000Z')) });
+  coffer = await startIsolatedCoffer();
 });
 after(() => coffer.close());
 

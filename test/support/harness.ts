@@ -149,8 +149,8 @@ export async function startCoffer(
  * with its own frozen clock and master key: sharing one database, one file's worker would act on
  * another's rows at its own idea of the time. On the embedded store every Coffer is isolated.
  */
-export async function startIsolatedCoffer(): Promise<TestCoffer> {
-  if (!usingPostgres()) return startCoffer();
+export async function startIsolatedCoffer(options: Parameters<typeof startCoffer>[0] = {}): Promise<TestCoffer> {
+  if (!usingPostgres()) return startCoffer(options);
   const base = process.env.COFFER_TEST_DATABASE_URL as string;
   const name = `coffer_iso_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: base });
@@ -161,7 +161,7 @@ export async function startIsolatedCoffer(): Promise<TestCoffer> {
   url.pathname = `/${name}`;
   // Everything in this file that opens the store (a second node, a child process) follows it.
   process.env.COFFER_TEST_DATABASE_URL = url.toString();
-  const coffer = await startCoffer();
+  const coffer = await startCoffer(options);
   const close = coffer.close;
   coffer.close = async () => {
     await close();
