@@ -6,6 +6,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { PGliteDialect } from './pglite-dialect.js';
+import { PreparingClient } from './prepared-client.js';
 import type { Database } from './schema.js';
 
 export type StoreKind = 'embedded' | 'postgres';
@@ -27,6 +28,15 @@ export interface StoreOptions {
   poolSize?: number;
 }
 
+// The connection string of each PostgreSQL store, so that a helper thread (the audit writer's)
+// can open a connection of its own to the same database.
+const connectionStrings = new WeakMap<Kysely<Database>, string>();
+
+/** The connection string a PostgreSQL store was opened with; undefined for the embedded store. */
+export function connectionStringOf(db: Kysely<Database>): string | undefined {
+  return connectionStrings.get(db);
+}
+
 export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
   if (!options.embeddedDir) throw new TypeError('either databaseUrl or embeddedDir is needed');
@@ -37,6 +47,7 @@ function openPostgres(connectionString: string, max: number): Store {
   const pool = new pg.Pool({
     connectionString,
     max,
+    Client: PreparingClient,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
@@ -45,6 +56,7 @@ function openPostgres(connectionString: string, max: number): Store {
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  connectionStrings.set(db, connectionString);
   return { db, kind: 'postgres', close: () => db.destroy() };
 }
 
