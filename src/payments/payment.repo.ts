@@ -6,6 +6,7 @@ import type { Database } from '../store/schema.js';
 import type { IdempotentOperation, NewPaymentAccountSettings, PaymentAccountSettingsRow, PaymentRow, PaymentsTable } from './payment.tables.js';
 import type { PaymentState } from './payment.machine.js';
 import { entryValues } from '../audit/audit.repo.js';
+import { runCachedStatement } from '../store/statement-cache.js';
 import type { CleanEntry } from '../audit/audit.entry.js';
 
 type Db = Kysely<Database>;
@@ -308,31 +309,30 @@ export interface NewPaymentEvent {
  * instead of five. The event row has the shape recordDomainEvent writes.
  */
 export async function insertNewPayment(db: Db, payment: Insertable<PaymentsTable>, event: NewPaymentEvent, tokenHash: string | undefined, audit: CleanEntry): Promise<void> {
-  const withPaymentAndEvent = db
-    .with('new_payment', (qb) => qb.insertInto('payments').values(payment).returning('id'))
-    // PostgreSQL runs every data-modifying CTE to completion, read or not: the audit entry is in the same statement.
-    .with('new_audit', (qb) => qb.insertInto('audit_log').values(entryValues(audit)).returning('id'))
-    .with('new_event', (qb) =>
-      qb
-        .insertInto('domain_events')
-        .values({
-          id: event.id,
-          service_id: payment.service_id,
-          account_id: payment.account_id,
-          resource_type: 'payment',
-          resource_id: payment.id,
-          event_type: event.eventType,
-          occurred_at: event.occurredAt,
-          data: JSON.stringify(event.data),
-        })
-        .returning('id'),
-    );
-  if (tokenHash === undefined) {
-    await withPaymentAndEvent.selectFrom(['new_payment', 'new_event']).select('new_payment.id').execute();
-    return;
-  }
-  await withPaymentAndEvent
-    .insertInto('payment_tokens')
-    .values({ token_hash: tokenHash, payment_id: payment.id, account_id: payment.account_id, created_at: event.occurredAt, used_at: null })
-    .execute();
+  const auditRow = entryValues(audit);
+  const eventRow = {
+    id: event.id,
+    service_id: payment.service_id,
+    account_id: payment.account_id,
+    resource_type: 'payment',
+    resource_id: payment.id,
+    event_type: event.eventType,
+    occurred_at: event.occurredAt,
+    data: JSON.stringify(event.data),
+  };
+  const tokenRow = tokenHash === undefined ? undefined : { token_hash: tokenHash, payment_id: payment.id, account_id: payment.account_id, created_at: event.occurredAt, used_at: null };
+  const build = () => {
+    const withPaymentAndEvent = db
+      .with('new_payment', (qb) => qb.insertInto('payments').values(payment).returning('id'))
+      // PostgreSQL runs every data-modifying CTE to completion, read or not: the audit entry is in the same statement.
+      .with('new_audit', (qb) => qb.insertInto('audit_log').values(auditRow).returning('id'))
+      .with('new_event', (qb) => qb.insertInto('domain_events').values(eventRow).returning('id'));
+    return tokenRow === undefined
+      ? withPaymentAndEvent.selectFrom(['new_payment', 'new_event']).select('new_payment.id')
+      : withPaymentAndEvent.insertInto('payment_tokens').values(tokenRow);
+  };
+  // Built once per shape (which columns, with or without a token): a create is the hottest write.
+  const shape = `insertNewPayment|${Object.keys(payment).join()}|${Object.keys(auditRow).join()}|${tokenRow === undefined ? 'no-token' : 'token'}`;
+  const parameters = [...Object.values(payment), ...Object.values(auditRow), ...Object.values(eventRow), ...(tokenRow === undefined ? [] : Object.values(tokenRow))];
+  await runCachedStatement(db, shape, build, parameters);
 }
