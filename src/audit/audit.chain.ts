@@ -44,22 +44,34 @@ function canonicalText(seq: number, row: ChainFields): string {
  * bytes of entry n), the same chain as chainHash (audit.entry.ts), which the verifier uses. The
  * previous hash is carried as bytes from one entry to the next instead of being re-parsed from
  * hex each time.
+ *
+ * The entries are sealed in place (their seq, prev_hash and hash set) and returned: every caller
+ * holds a batch of its own, just cleaned or just read, and copying each entry to add three
+ * fields cost as much as hashing it, on the thread that answers requests on the embedded store.
  */
-export function sealBatch<T extends ChainFields>(head: repo.ChainHead, entries: readonly T[]): { sealed: (T & { seq: number; prev_hash: string; hash: string })[]; head: repo.ChainHead } {
+export function sealBatch<T extends ChainFields>(head: repo.ChainHead, entries: T[]): { sealed: (T & Seal)[]; head: repo.ChainHead } {
   if (!Number.isSafeInteger(head.seq) || head.seq < 0) throw new TypeError('the chain head position must be a whole number');
   let seq = head.seq;
   let prevHex = head.hash;
   let prev = Buffer.from(prevHex, 'hex');
-  const sealed = entries.map((entry) => {
+  const sealed = entries as (T & Seal)[];
+  for (const entry of sealed) {
     seq += 1;
     const digest = createHash('sha256').update(prev).update(canonicalText(seq, entry), 'utf8').digest();
     const hash = digest.toString('hex');
-    const out = { ...entry, seq, prev_hash: prevHex, hash };
+    entry.seq = seq;
+    entry.prev_hash = prevHex;
+    entry.hash = hash;
     prev = digest;
     prevHex = hash;
-    return out;
-  });
+  }
   return { sealed, head: { seq, hash: prevHex } };
+}
+
+interface Seal {
+  seq: number;
+  prev_hash: string;
+  hash: string;
 }
 
 export async function sealPending(ctx: Pick<AppContext, 'db'>, limit = BATCH): Promise<{ sealed: number; more: boolean; head: repo.ChainHead | undefined }> {

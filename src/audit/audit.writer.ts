@@ -1,8 +1,13 @@
 // The batched writer for entries that record no change of their own: every API request (reads
-// and refusals too). A request only pushes its entry onto an in-memory queue; the queue is
-// written every FLUSH_INTERVAL_MS, or as soon as it holds FLUSH_AT entries, and on shutdown,
-// each batch in one statement, sealed into the chain in the same transaction when the head is
-// free. One writer per open store (tests run several in one process).
+// and refusals too). A request only pushes its entry, as given, onto an in-memory queue; the
+// queue is written every FLUSH_INTERVAL_MS, or as soon as it holds FLUSH_AT entries, and on
+// shutdown, each batch cleaned, sealed into the chain and inserted in one transaction when the
+// head is free. One writer per open store (tests run several in one process).
+//
+// Where a batch is written (audit.sink.ts): on PostgreSQL, by a thread of its own with its own
+// connection, so cleaning, sealing, encoding and inserting the entries of thousands of requests a
+// second never take the request thread; on the embedded store, on this thread, because PGlite
+// lives here.
 //
 // What this trades: the entries of the requests answered in the last FLUSH_INTERVAL_MS (at most
 // FLUSH_AT of them) may be lost if the process dies before they are written (a crash, kill -9).
@@ -16,28 +21,34 @@
 // a batch still takes the thread only a few tens of milliseconds.
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { connectionStringOf } from '../store/database.js';
 import type { Database } from '../store/schema.js';
-import type { CleanEntry } from './audit.entry.js';
-import { sealBatch } from './audit.chain.js';
-import { insertEntries, lockChainHead, moveChainHead } from './audit.repo.js';
+import type { AuditEntry } from './audit.entry.js';
+import { inProcessSink, threadSink, type BatchSink } from './audit.sink.js';
 
 const FLUSH_INTERVAL_MS = 250;
 const FLUSH_AT = 1000;
 const MAX_QUEUED = 100_000;
 
 export class AuditWriter {
-  private queue: CleanEntry[] = [];
+  private queue: AuditEntry[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  private inFlight = 0;
   dropped = 0;
   written = 0;
 
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly sink: BatchSink,
     private readonly log: Logger,
   ) {}
 
-  push(entry: CleanEntry): void {
+  /**
+   * Queues an entry as it is: cleaned (card numbers, keys, secret-named fields) when its batch is
+   * written. Its origin must be given (ip, userAgent, requestId, actor): nothing is read from the
+   * request in progress, since the batch is written outside it.
+   */
+  push(entry: AuditEntry): void {
     this.queue.push(entry);
     if (this.queue.length > MAX_QUEUED) {
       const excess = this.queue.length - MAX_QUEUED;
@@ -52,8 +63,14 @@ export class AuditWriter {
     }
   }
 
+  /** Where batches are written: this thread (embedded store) or the audit writer thread (PostgreSQL). */
+  get writesIn(): BatchSink['kind'] {
+    return this.sink.kind;
+  }
+
+  /** Entries not yet in the database: queued, or in a batch being written. */
   get pending(): number {
-    return this.queue.length;
+    return this.queue.length + this.inFlight;
   }
 
   /** Writes everything queued so far; resolves when it is in the database (or has failed and been re-queued). */
@@ -69,9 +86,11 @@ export class AuditWriter {
   private async writeQueued(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, FLUSH_AT);
+      this.inFlight = batch.length;
       try {
-        await writeBatch(this.db, batch);
-        this.written += batch.length;
+        const written = await this.sink.write(batch);
+        this.written += written;
+        if (written < batch.length) this.log.error({ refused: batch.length - written }, 'audit entries refused as malformed (a bug): left out');
       } catch (err) {
         this.queue.unshift(...batch);
         this.log.error({ err, queued: this.queue.length }, 'could not write audit entries; will retry');
@@ -80,6 +99,8 @@ export class AuditWriter {
           this.timer.unref();
         }
         return;
+      } finally {
+        this.inFlight = 0;
       }
     }
   }
@@ -87,28 +108,8 @@ export class AuditWriter {
   /** At shutdown: everything queued is written before the store closes. */
   async close(): Promise<void> {
     await this.flush();
+    await this.sink.close();
   }
-}
-
-/**
- * Writes a batch, sealed at once when the chain head is free: the batch's hashes are computed
- * here and the rows inserted already in the chain, in the one transaction that writes them. That
- * saves the sealer an UPDATE of every request entry (on the embedded store, where every
- * statement runs on the main thread, that UPDATE cost more than the insert). The head is taken
- * with SKIP LOCKED, so a flush never waits: if another node is sealing, the batch goes in
- * unsealed and the sealer picks it up, as it does every entry written in a change's transaction.
- */
-async function writeBatch(db: Kysely<Database>, batch: CleanEntry[]): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    const head = await lockChainHead(trx);
-    if (!head) {
-      await insertEntries(trx, batch);
-      return;
-    }
-    const { sealed, head: next } = sealBatch(head, batch);
-    await insertEntries(trx, sealed);
-    await moveChainHead(trx, head, next);
-  });
 }
 
 const writers = new WeakMap<Kysely<Database>, AuditWriter>();
@@ -116,7 +117,8 @@ const writers = new WeakMap<Kysely<Database>, AuditWriter>();
 export function auditWriterFor(db: Kysely<Database>, log: Logger): AuditWriter {
   let writer = writers.get(db);
   if (!writer) {
-    writer = new AuditWriter(db, log);
+    const connectionString = connectionStringOf(db);
+    writer = new AuditWriter(connectionString ? threadSink(connectionString, log) : inProcessSink(db), log);
     writers.set(db, writer);
   }
   return writer;

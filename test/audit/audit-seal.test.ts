@@ -5,7 +5,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sealBatch } from '../../src/audit/audit.chain.js';
 import { chainHash, GENESIS_HASH, type ChainFields } from '../../src/audit/audit.entry.js';
-import { prepareEntry } from '../../src/audit/audit.service.js';
 import { auditWriterFor } from '../../src/audit/audit.writer.js';
 import { verifyAuditLog } from '../../src/audit/audit.verify.js';
 import { sealAll } from '../../src/audit/audit.chain.js';
@@ -38,7 +37,11 @@ function entries(): ChainFields[] {
 
 test('sealBatch makes the chain chainHash defines, from genesis and from any head', () => {
   for (const start of [{ seq: 0, hash: GENESIS_HASH }, { seq: 41, hash: 'ab'.repeat(32) }]) {
-    const { sealed, head } = sealBatch(start, entries());
+    const batch = entries();
+    const { sealed, head } = sealBatch(start, batch);
+    // Sealed in place: the caller's own entries carry their chain fields.
+    assert.equal(sealed.length, batch.length);
+    assert.ok(sealed.every((entry, i) => entry === batch[i]));
     let prev = start.hash;
     for (const [i, entry] of sealed.entries()) {
       assert.equal(entry.seq, start.seq + i + 1);
@@ -63,7 +66,7 @@ test('request entries written in batches, sealed as written, verify with the res
     const { ctx } = store;
     const writer = auditWriterFor(ctx.db, ctx.log);
     for (let i = 0; i < 2500; i++) {
-      writer.push(prepareEntry({ actor: 'operator:test', action: 'api.request', at: new Date(ctx.clock.now()), details: { i, text: storable[i % storable.length] } }));
+      writer.push({ actor: 'operator:test', action: 'api.request', at: new Date(ctx.clock.now()), ip: null, userAgent: null, requestId: null, details: { i, text: storable[i % storable.length] } });
     }
     await writer.flush();
     assert.equal(writer.pending, 0);
