@@ -30,8 +30,21 @@ export function networkOf(ip: string): string | undefined {
   return `${[p[0], p[1], p[2]].map((n) => (n ?? 0).toString(16)).join(':')}::/48`;
 }
 
-export async function observeKeyUse(ctx: AppContext, key: { keyId: string; serviceId: string; accountId: string; name: string }, ip: string): Promise<void> {
+// Every authenticated request asks for its address's network; parsing the address each time
+// cost more than the rest of this detector's hot path, and a node sees few distinct addresses.
+const NETWORK_MEMO_MAX = 10_000;
+const networkMemo = new Map<string, string | undefined>();
+
+function memoisedNetworkOf(ip: string): string | undefined {
+  if (networkMemo.has(ip)) return networkMemo.get(ip);
   const network = networkOf(ip);
+  if (networkMemo.size >= NETWORK_MEMO_MAX) networkMemo.clear();
+  networkMemo.set(ip, network);
+  return network;
+}
+
+export async function observeKeyUse(ctx: AppContext, key: { keyId: string; serviceId: string; accountId: string; name: string }, ip: string): Promise<void> {
+  const network = memoisedNetworkOf(ip);
   if (!network) return;
   let seen = seenByStore.get(ctx.db);
   if (!seen) seenByStore.set(ctx.db, (seen = new Set()));
