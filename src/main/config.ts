@@ -33,6 +33,7 @@ const envSchema = z.object({
   DATABASE_URL: optionalText.pipe(
     z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
   ),
+  REDIS_URL: optionalText.pipe(z.string().regex(/^rediss?:\/\/[^/]/, 'must be a redis:// or rediss:// URL').optional()),
   COFFER_DATA_DIR: optionalText.transform((v) => v ?? './.coffer'),
   COFFER_MASTER_KEY: optionalText,
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
@@ -61,6 +62,8 @@ export interface Config {
   host: string;
   baseUrl: string;
   databaseUrl: string | undefined;
+  /** Optional Redis for state every node shares and that changes on every request (rate-limit counts). */
+  redisUrl: string | undefined;
   dataDir: string;
   masterKey: MasterKeySetting;
   logLevel: (typeof LOG_LEVELS)[number];
@@ -182,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       host: e.HOST,
       baseUrl: (e.COFFER_BASE_URL ?? `${scheme}://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
       databaseUrl: e.DATABASE_URL,
+      redisUrl: e.REDIS_URL,
       dataDir: resolve(e.COFFER_DATA_DIR),
       masterKey,
       logLevel: e.LOG_LEVEL,

@@ -13,6 +13,7 @@ import { openRuntime, StartupRefusal, type Runtime } from './runtime.js';
 import { startWorkers } from './workers.js';
 import { VERSION } from './version.js';
 import { configureAudit } from '../audit/audit.settings.js';
+import { closeRedis, describeRedisUrl, openRedis, redisReady } from '../store/redis.js';
 
 export { VERSION };
 
@@ -41,6 +42,11 @@ export async function serve(config: Config, log: Logger, clock: Clock = systemCl
   try {
     runtime = await openRuntime(config, log, clock);
     configureAudit(runtime.ctx, config.audit);
+    if (config.redisUrl) {
+      // Not a reason to refuse to start: until Redis answers, rate limits are counted in PostgreSQL.
+      const redis = (runtime.ctx.redis = openRedis(config.redisUrl, log));
+      if (!(await redisReady(redis))) log.warn({ redis: describeRedisUrl(config.redisUrl) }, 'Redis not reachable at start: rate limits are counted in PostgreSQL until it is');
+    }
     const app = await buildServer(runtime.ctx, {
       baseUrl: config.baseUrl,
       version: VERSION,
@@ -56,7 +62,7 @@ export async function serve(config: Config, log: Logger, clock: Clock = systemCl
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = `${config.tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-    log.info({ url, store: runtime.store.kind, baseUrl: config.baseUrl }, 'coffer is listening');
+    log.info({ url, store: runtime.store.kind, rateLimits: runtime.ctx.redis ? 'redis' : 'postgres', baseUrl: config.baseUrl }, 'coffer is listening');
 
     const open = runtime;
     let stopping: Promise<void> | undefined;
@@ -66,6 +72,7 @@ export async function serve(config: Config, log: Logger, clock: Clock = systemCl
         await new Promise<void>((resolve) => (operator ? operator.close(() => resolve()) : resolve()));
         await app.close();
         await workers.stop();
+        if (open.ctx.redis) await closeRedis(open.ctx.redis);
         await open.close();
         releaseLock?.();
         log.info('shut down cleanly');
@@ -73,6 +80,7 @@ export async function serve(config: Config, log: Logger, clock: Clock = systemCl
     return { app, runtime: open, url, stop };
   } catch (err) {
     operator?.close();
+    if (runtime?.ctx.redis) await closeRedis(runtime.ctx.redis);
     await runtime?.close();
     releaseLock?.();
     throw err;

@@ -31,6 +31,7 @@ export function metricsRoutes(app: HttpApp, ctx: AppContext, options: { token: s
     const presented = BEARER.exec((request.headers.authorization ?? '').trim())?.[1];
     if (presented === undefined || !constantTimeEqual(presented, token)) throw cofferError('C0401');
     metrics.auditQueue.set(auditWriterFor(ctx.db, ctx.log).pending);
+    if (ctx.redis) metrics.redisConnected.set(ctx.redis.status === 'ready' ? 1 : 0);
     return reply.type(metrics.contentType).send(await metrics.render());
   });
 }

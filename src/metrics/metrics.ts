@@ -29,6 +29,8 @@ export class CofferMetrics {
   readonly httpDuration: Histogram<'method' | 'route'>;
   readonly keyVerifications: Counter<'outcome'>;
   readonly auditQueue: Gauge;
+  readonly rateLimitFallbacks: Counter;
+  readonly redisConnected: Gauge;
 
   constructor(private readonly db: Kysely<Database>) {
     const registers = [this.registry];
@@ -42,6 +44,8 @@ export class CofferMetrics {
     });
     this.keyVerifications = new Counter({ name: 'coffer_key_verifications_total', help: 'API key verifications by outcome (VALID, MISSING, NOT_FOUND, REVOKED, EXPIRED, IP_NOT_ALLOWED, …)', labelNames: ['outcome'], registers });
     this.auditQueue = new Gauge({ name: 'coffer_audit_queue_entries', help: 'Request audit entries waiting to be written', registers });
+    this.rateLimitFallbacks = new Counter({ name: 'coffer_rate_limit_redis_fallbacks_total', help: 'Requests whose rate-limit count went to PostgreSQL because Redis could not be reached', registers });
+    this.redisConnected = new Gauge({ name: 'coffer_redis_connected', help: '1 while the Redis of REDIS_URL is connected, otherwise 0', registers });
     collectDefaultMetrics({ register: this.registry, prefix: 'coffer_' });
   }
 

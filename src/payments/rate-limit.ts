@@ -1,11 +1,12 @@
 // Per-account rate limits, as GOV.UK Pay documents and implements them (§3): per second, 15
 // POSTs creating payments, 15 captures, 15 other POSTs, 75 of anything else, each account in
-// its own buckets. Counts live in PostgreSQL (one upsert per request), so the limit holds
-// however many nodes serve the account. Each account's limits can be raised or lowered.
+// its own buckets. Counts live in PostgreSQL (one upsert per request) or, with REDIS_URL, in
+// Redis (rate-counter.ts), so the limit holds however many nodes serve the account. Each
+// account's limits can be raised or lowered.
 import type { AppContext } from '../platform/context.js';
 import { accountSettings } from './account-settings.js';
 import { paymentError } from './payment.errors.js';
-import { countRequest } from './payment.repo.js';
+import { rateCounterFor } from './rate-counter.js';
 import type { PaymentAccountSettingsRow } from './payment.tables.js';
 import { observeRateLimitRefusal } from '../alerts/detectors/rate-limit.js';
 
@@ -29,7 +30,7 @@ export async function takeRequest(ctx: AppContext, accountId: string, bucket: Ra
   const now = ctx.clock.now().getTime();
   const limits = limitsFor(ctx, await accountSettings(ctx, accountId));
   const windowStart = new Date(now - (now % WINDOW_MS));
-  const count = await countRequest(ctx.db, `${bucket}:${accountId}`, windowStart);
+  const count = await rateCounterFor(ctx).increment(`${bucket}:${accountId}`, windowStart, WINDOW_MS);
   if (count > limits[bucket]) {
     await observeRateLimitRefusal(ctx, accountId, bucket);
     throw paymentError('P0900');

@@ -3,6 +3,7 @@
 // an operator-supplied master key).
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { Redis } from 'ioredis';
 import type { Clock } from './clock.js';
 import type { Database } from '../store/schema.js';
 import type { StoreKind } from '../store/database.js';
@@ -30,6 +31,8 @@ export interface AppContext {
   mail?: MailSettings;
   /** Detector thresholds and windows; documented defaults apply where absent (see alerts/alert.settings.ts). */
   alerts?: AlertSettings;
+  /** The optional Redis (REDIS_URL) for state shared by every node, such as rate-limit counters (store/redis.ts). */
+  redis?: Redis;
 }
 
 export interface PaymentsPolicy {

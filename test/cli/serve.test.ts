@@ -10,14 +10,16 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseKeyToken } from '../../src/keys/key.format.js';
-import { usingPostgres } from '../support/harness.js';
+import { testRedisUrl, usingPostgres } from '../support/harness.js';
 import { disposeTemplate, KEY_ID, ok, runCoffer, startServe, tableRow, workspace, type RunningServe, type Workspace } from './support.js';
 
 let w: Workspace;
 let server: RunningServe;
 before(async () => {
   w = await workspace();
-  server = await startServe(w.env);
+  // With COFFER_TEST_REDIS_URL, serve counts rate limits in that Redis (REDIS_URL) and must still shut down cleanly.
+  const redisUrl = testRedisUrl();
+  server = await startServe({ ...w.env, ...(redisUrl ? { REDIS_URL: redisUrl } : {}) });
 });
 after(async () => {
   if (server.child.exitCode === null) server.child.kill('SIGKILL');
@@ -41,6 +43,12 @@ let serviceId: string;
 let admin: { token: string; id: string };
 
 describe('operator commands while coffer serve runs', () => {
+  test('serve says where it counts rate limits: Redis when REDIS_URL is set, else PostgreSQL', async () => {
+    const listening = JSON.parse(await server.waitForLine(/"msg":"coffer is listening"/)) as { rateLimits: string };
+    assert.equal(listening.rateLimits, testRedisUrl() ? 'redis' : 'postgres');
+    if (testRedisUrl()) await server.waitForLine(/"msg":"Redis connected"/);
+  });
+
   test('service create, key create and key list work, and the new key works on the server', async () => {
     if (!usingPostgres()) {
       assert.ok(existsSync(join(w.dataDir, 'coffer.lock')), 'serve holds the store');

@@ -80,6 +80,7 @@ describe('defaults', () => {
     const config = configOf({
       PORT: '0',
       DATABASE_URL: 'postgresql://coffer@db.internal:5432/coffer',
+      REDIS_URL: 'rediss://:secret@cache.internal:6380/2',
       COFFER_MASTER_KEY: key,
       LOG_LEVEL: 'warn',
       COFFER_TRUSTED_PROXIES: '10.0.0.0/8, 2001:db8::/32,192.0.2.7',
@@ -88,6 +89,7 @@ describe('defaults', () => {
     });
     assert.equal(config.port, 0);
     assert.equal(config.databaseUrl, 'postgresql://coffer@db.internal:5432/coffer');
+    assert.equal(config.redisUrl, 'rediss://:secret@cache.internal:6380/2');
     assert.deepEqual(config.masterKey, { source: 'env', key: Buffer.from(key, 'base64') });
     assert.equal(config.logLevel, 'warn');
     assert.deepEqual(config.trustedProxies, ['10.0.0.0/8', '2001:db8::/32', '192.0.2.7']);
@@ -101,6 +103,7 @@ describe('each problem has its own clear message', () => {
     ['a port out of range', { PORT: '70000' }, /^PORT: must be a whole number from 0 to 65535/],
     ['a fractional port', { PORT: '3000.5' }, /^PORT: must be a whole number from 0 to 65535/],
     ['a database URL of another kind', { DATABASE_URL: 'mysql://db/coffer', COFFER_MASTER_KEY: masterKey() }, /^DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL$/],
+    ['a Redis URL of another kind', { REDIS_URL: 'memcached://cache:11211' }, /^REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL$/],
     ['a master key that is too short', { COFFER_MASTER_KEY: randomBytes(16).toString('base64') }, /^COFFER_MASTER_KEY: must be 32 random bytes in base64 \(try: openssl rand -base64 32\)$/],
     ['a master key that is not base64', { COFFER_MASTER_KEY: 'correct horse battery staple correct horse!' }, /^COFFER_MASTER_KEY: must be 32 random bytes in base64/],
     ['a TLS certificate without its key', { COFFER_TLS_CERT: '/etc/ssl/coffer.pem' }, /^COFFER_TLS_CERT and COFFER_TLS_KEY: set both or neither$/],

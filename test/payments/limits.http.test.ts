@@ -1,5 +1,6 @@
 // Per-account rate limits (429 P0900, GOV.UK Pay's buckets, configurable per account, counted
-// in the database) and Idempotency-Key on the other POSTs: cancel, capture and refunds.
+// in the database: Redis has its own file, rate-limit-redis.test.ts) and Idempotency-Key on the
+// other POSTs: cancel, capture and refunds.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCoffer, type TestCoffer } from '../support/harness.js';
@@ -10,7 +11,7 @@ import { assertError, paid, validPayment } from './support.js';
 
 let coffer: TestCoffer;
 before(async () => {
-  coffer = await startCoffer();
+  coffer = await startCoffer({ redisUrl: false });
 });
 after(() => coffer.close());
 

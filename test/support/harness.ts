@@ -1,7 +1,8 @@
 // Starts a real Coffer for a test file: the real server on a real socket, on the embedded
 // store (a fresh PGlite directory) or, when COFFER_TEST_DATABASE_URL is set, on PostgreSQL.
 // Tests share the database within a run, so each test makes its own service: isolation by
-// tenant, exactly as production isolates. The clock is frozen and moved by hand.
+// tenant, exactly as production isolates. The clock is frozen and moved by hand. With
+// COFFER_TEST_REDIS_URL set, rate limits are counted in that Redis, as with REDIS_URL.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,8 +19,10 @@ import { createLogger } from '../../src/main/logger.js';
 import { SandboxProcessor } from '../../src/connectors/sandbox/sandbox.processor.js';
 import { createService } from '../../src/services/service.service.js';
 import { createKey, type CreateKeyInput } from '../../src/keys/key.service.js';
+import { closeRedis, openRedis, redisReady } from '../../src/store/redis.js';
 
 export const usingPostgres = (): boolean => Boolean(process.env.COFFER_TEST_DATABASE_URL);
+export const testRedisUrl = (): string | undefined => process.env.COFFER_TEST_REDIS_URL || undefined;
 
 export interface TestCoffer {
   url: string;
@@ -52,7 +55,14 @@ export interface TestResponse {
 }
 
 export async function startCoffer(
-  options: Partial<ServerOptions> & { clock?: ManualClock; masterKeyFromEnvironment?: boolean; webhooks?: Partial<WebhookSettings>; payments?: Partial<PaymentsPolicy> } = {},
+  options: Partial<ServerOptions> & {
+    clock?: ManualClock;
+    masterKeyFromEnvironment?: boolean;
+    webhooks?: Partial<WebhookSettings>;
+    payments?: Partial<PaymentsPolicy>;
+    /** A Redis for rate limits (default COFFER_TEST_REDIS_URL; false: none). */
+    redisUrl?: string | false;
+  } = {},
 ): Promise<TestCoffer> {
   let dataDir: string | undefined;
   const store = usingPostgres()
@@ -82,6 +92,11 @@ export async function startCoffer(
     // limited unless they set an account's limits (or pass payments.defaultRateLimits).
     payments: { defaultRateLimits: { create_payment: 1e9, capture_payment: 1e9, post: 1e9, get: 1e9 }, ...options.payments },
   };
+  const redisUrl = options.redisUrl === false ? undefined : (options.redisUrl ?? testRedisUrl());
+  if (redisUrl) {
+    ctx.redis = openRedis(redisUrl, ctx.log);
+    await redisReady(ctx.redis);
+  }
   const app = await buildServer(ctx, {
     baseUrl: options.baseUrl ?? 'http://127.0.0.1',
     version: 'test',
@@ -106,6 +121,7 @@ export async function startCoffer(
     logLines,
     async close() {
       await app.close();
+      if (ctx.redis) await closeRedis(ctx.redis);
       await store.close();
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
