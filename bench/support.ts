@@ -129,6 +129,8 @@ export async function scratchDatabase(): Promise<ScratchDatabase> {
 export interface StartOptions {
   /** PostgreSQL; without it, the embedded store in a temp directory. */
   databaseUrl?: string | undefined;
+  /** Redis for rate-limit counts (REDIS_URL); without it, they are counted in the database. */
+  redisUrl?: string | undefined;
   /** The server's LOG_LEVEL (default info, as in production: every request is logged). */
   logLevel?: string | undefined;
   /** Extra environment for the server, e.g. COFFER_TRUSTED_PROXIES. */
@@ -171,6 +173,8 @@ export async function startCoffer(options: StartOptions = {}): Promise<RunningCo
   // Whatever the caller's shell has set: the bench chooses the store.
   delete env.DATABASE_URL;
   if (options.databaseUrl) env.DATABASE_URL = options.databaseUrl;
+  delete env.REDIS_URL;
+  if (options.redisUrl) env.REDIS_URL = options.redisUrl;
 
   const profileDir = process.env.BENCH_CPU_PROF;
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
@@ -220,12 +224,18 @@ export async function liftRateLimits(coffer: RunningCoffer, serviceId: string): 
 
 // --- The floor ------------------------------------------------------------------------------
 
-/** bench/floor.server.ts in a process of its own, shaped like Coffer's: same driver, same pool. */
-export async function startFloor(databaseUrl: string): Promise<{ url: string; pid: number | undefined; stop(): Promise<void> }> {
+/**
+ * bench/floor.server.ts in a process of its own, shaped like Coffer's: same driver, same pool.
+ * Given an account, it also serves POST /floor/create-rows (a create's rows, bare).
+ */
+export async function startFloor(
+  databaseUrl: string,
+  account?: { serviceId: string; accountId: string },
+): Promise<{ url: string; pid: number | undefined; stop(): Promise<void> }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'floor.server.ts')], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port) },
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), ...(account ? { BENCH_FLOOR_ACCOUNT: `${account.serviceId}:${account.accountId}` } : {}) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {
