@@ -332,7 +332,9 @@ export async function insertNewPayment(db: Db, payment: Insertable<PaymentsTable
       : withPaymentAndEvent.insertInto('payment_tokens').values(tokenRow);
   };
   // Built once per shape (which columns, with or without a token): a create is the hottest write.
-  const shape = `insertNewPayment|${Object.keys(payment).join()}|${Object.keys(auditRow).join()}|${tokenRow === undefined ? 'no-token' : 'token'}`;
-  const parameters = [...Object.values(payment), ...Object.values(auditRow), ...Object.values(eventRow), ...(tokenRow === undefined ? [] : Object.values(tokenRow))];
+  // Kysely leaves out a column whose value is undefined, so the shape names the defined ones.
+  const rows = [payment, auditRow, eventRow, ...(tokenRow === undefined ? [] : [tokenRow])].map((row) => Object.entries(row).filter(([, value]) => value !== undefined));
+  const shape = `insertNewPayment|${rows.map((row) => row.map(([column]) => column).join()).join('|')}`;
+  const parameters = rows.flatMap((row) => row.map(([, value]) => value as unknown));
   await runCachedStatement(db, shape, build, parameters);
 }
