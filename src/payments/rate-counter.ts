@@ -24,12 +24,16 @@ const postgresCounter = (db: Kysely<Database>): RateCounter => ({
   increment: (bucket, windowStart) => countRequest(db, bucket, windowStart),
 });
 
-// INCR and its expiry in one atomic step: a window's key never outlives its second by much,
-// and never lives for ever because a node died between two commands.
+// INCR and its expiry in one atomic step: a window's key never lives for ever because a node
+// died between two commands. It is kept for ten windows, not one: a node whose clock runs a
+// little behind still counts into the same window as the others, and Redis holds at most ten
+// keys per account and bucket.
 const INCREMENT_SCRIPT = `
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return count`;
+
+const WINDOWS_KEPT = 10;
 
 interface CountingRedis extends Redis {
   cofferCountRequest(key: string, ttlMs: number): Promise<number>;
@@ -42,7 +46,7 @@ function redisCounter(redis: Redis, fallback: RateCounter, onFallback: (err: unk
   return {
     async increment(bucket, windowStart, windowMs) {
       try {
-        return Number(await client.cofferCountRequest(`coffer:rate:${bucket}:${windowStart.getTime()}`, windowMs * 2));
+        return Number(await client.cofferCountRequest(`coffer:rate:${bucket}:${windowStart.getTime()}`, windowMs * WINDOWS_KEPT));
       } catch (err) {
         onFallback(err);
         return fallback.increment(bucket, windowStart, windowMs);
