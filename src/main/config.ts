@@ -33,7 +33,13 @@ const envSchema = z.object({
   DATABASE_URL: optionalText.pipe(
     z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
   ),
-  REDIS_URL: optionalText.pipe(z.string().regex(/^rediss?:\/\/[^/]/, 'must be a redis:// or rediss:// URL').optional()),
+  REDIS_URL: optionalText.pipe(
+    z
+      .string()
+      .regex(/^rediss?:\/\/[^/]/, 'must be a redis:// or rediss:// URL')
+      .refine(isRedisUrl, 'must be a redis:// or rediss:// URL with a host, and a database number as its path if any (redis://host:6379/0)')
+      .optional(),
+  ),
   COFFER_DATA_DIR: optionalText.transform((v) => v ?? './.coffer'),
   COFFER_MASTER_KEY: optionalText,
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
@@ -200,6 +206,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       alerts: { detectors: alertOverrides.detectors, geoIpDatabase: e.COFFER_GEOIP_DB },
     },
   };
+}
+
+function isRedisUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    const path = url.pathname;
+    return url.hostname !== '' && (path === '' || path === '/' || /^\/\d{1,2}$/.test(path));
+  } catch {
+    return false;
+  }
 }
 
 function decodeMasterKey(text: string): Buffer | undefined {

@@ -104,6 +104,7 @@ describe('each problem has its own clear message', () => {
     ['a fractional port', { PORT: '3000.5' }, /^PORT: must be a whole number from 0 to 65535/],
     ['a database URL of another kind', { DATABASE_URL: 'mysql://db/coffer', COFFER_MASTER_KEY: masterKey() }, /^DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL$/],
     ['a Redis URL of another kind', { REDIS_URL: 'memcached://cache:11211' }, /^REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL$/],
+    ['a Redis URL whose database is not a number', { REDIS_URL: 'redis://cache:6379/sessions' }, /^REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL with a host, and a database number/],
     ['a master key that is too short', { COFFER_MASTER_KEY: randomBytes(16).toString('base64') }, /^COFFER_MASTER_KEY: must be 32 random bytes in base64 \(try: openssl rand -base64 32\)$/],
     ['a master key that is not base64', { COFFER_MASTER_KEY: 'correct horse battery staple correct horse!' }, /^COFFER_MASTER_KEY: must be 32 random bytes in base64/],
     ['a TLS certificate without its key', { COFFER_TLS_CERT: '/etc/ssl/coffer.pem' }, /^COFFER_TLS_CERT and COFFER_TLS_KEY: set both or neither$/],
