@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { startIsolatedCoffer, usingPostgres, type TestCoffer } from '../support/harness.js';
 import {
   cancelPayment,
+  fanOutEverything,
   newPayment,
   newWebhookTenant,
   runWebhookWorkers,
@@ -152,7 +153,7 @@ describe('webhook delivery', () => {
   test('running the fan-out twice never makes a second message for the same event', async () => {
     const tenant = await newWebhookTenant(coffer, receiver.url);
     await cancelPayment(coffer, tenant.token, await newPayment(coffer, tenant.token));
-    await webhookFanoutWorker.run(coffer.ctx);
+    await fanOutEverything(coffer);
     await webhookFanoutWorker.run(coffer.ctx);
     const messages = await coffer.request('GET', `/v1/webhooks/${tenant.webhookId}/messages`, { key: tenant.token });
     assert.equal(messages.body.results.length, 1);
@@ -395,7 +396,7 @@ describe('webhook delivery', () => {
   test('two workers running at once never send the same message twice', async () => {
     const tenant = await newWebhookTenant(coffer, receiver.url);
     for (let i = 0; i < 30; i++) await cancelPayment(coffer, tenant.token, await newPayment(coffer, tenant.token, `p-${i}`));
-    await webhookFanoutWorker.run(coffer.ctx);
+    await fanOutEverything(coffer);
     // On PostgreSQL the second worker has its own connection pool, as another node would.
     const otherStore = usingPostgres() ? await openStore({ databaseUrl: process.env.COFFER_TEST_DATABASE_URL, poolSize: 3 }) : undefined;
     try {
@@ -413,7 +414,7 @@ describe('webhook delivery', () => {
   test('a worker that dies holding a claim loses nothing: the message is sent once its lease runs out', async () => {
     const tenant = await newWebhookTenant(coffer, receiver.url);
     await cancelPayment(coffer, tenant.token, await newPayment(coffer, tenant.token));
-    await webhookFanoutWorker.run(coffer.ctx);
+    await fanOutEverything(coffer);
     const now = coffer.clock.now();
     // Claim as a worker would, then "die": no attempt, no outcome.
     const claimed = await claimDueMessages(coffer.ctx.db, now, new Date(now.getTime() + 70_000), 'dead-worker', 20);
@@ -431,7 +432,7 @@ describe('crash safety', { skip: !usingPostgres() && 'a second process needs Pos
   test('a node killed with SIGKILL mid-delivery loses nothing: another node delivers after the lease', async () => {
     const tenant = await newWebhookTenant(coffer, receiver.url);
     for (let i = 0; i < 3; i++) await cancelPayment(coffer, tenant.token, await newPayment(coffer, tenant.token, `crash-${i}`));
-    await webhookFanoutWorker.run(coffer.ctx);
+    await fanOutEverything(coffer);
     receiver.replies = [{ status: 200, hang: true }];
     const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/delivery-node.ts', import.meta.url))], {
       env: {

@@ -70,18 +70,27 @@ export async function startReceiver(host = '127.0.0.1'): Promise<Receiver> {
  * with other test files running at once, a transaction of theirs may briefly hold it back, so
  * this first waits (up to `settleMs`) until no event is held back.
  */
-export async function runWebhookWorkers(coffer: TestCoffer, options: { settleMs?: number } = {}): Promise<number> {
-  const deadline = Date.now() + (options.settleMs ?? 5000);
+/**
+ * Fans out every event committed so far. On PostgreSQL the fan-out passes an event only once
+ * every older transaction in the cluster has ended (webhook.repo listFinalEventsAfter), and
+ * another test file's transaction, even in another database, may hold it back for a moment.
+ */
+export async function fanOutEverything(coffer: TestCoffer, options: { settleMs?: number } = {}): Promise<void> {
+  const deadline = Date.now() + (options.settleMs ?? 10_000);
   while (Date.now() < deadline) {
     const held = await sql<{ n: number }>`select count(*)::int as n from domain_events where tx_id >= pg_snapshot_xmin(pg_current_snapshot())`.execute(coffer.ctx.db);
     if ((held.rows[0]?.n ?? 0) === 0) break;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  let delivered = 0;
   for (;;) {
     const fanned = await webhookFanoutWorker.run(coffer.ctx);
     if (!fanned.more) break;
   }
+}
+
+export async function runWebhookWorkers(coffer: TestCoffer, options: { settleMs?: number } = {}): Promise<number> {
+  await fanOutEverything(coffer, options);
+  let delivered = 0;
   for (;;) {
     const batch = await deliverDueMessages(coffer.ctx);
     delivered += batch.handled;
