@@ -1,5 +1,7 @@
-// Where the audit writer's batches go (audit.writer.ts): written on this thread, or handed to
-// a thread of its own that writes them through its own PostgreSQL connection.
+// Where the audit writer's batches go (audit.writer.ts): handed to a thread of its own that
+// writes them through its own PostgreSQL connection; on the embedded store, to the thread PGlite
+// runs on (store/embedded-thread.ts), which writes them as this one would; or, for a database
+// opened otherwise, written on this thread.
 //
 // Why a thread on PostgreSQL: at thousands of requests a second, cleaning, sealing (SHA-256),
 // encoding and sending each request's entry cost the request thread as much as the rest of an
@@ -11,11 +13,13 @@
 // If the thread dies with a batch in hand (it should not: it catches database errors and
 // reports them), the batch is reported failed and the writer queues it again, so an entry may
 // be written twice but is not lost while the process lives.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { EmbeddedThread } from '../store/embedded-client.js';
 import type { Database } from '../store/schema.js';
 import type { AuditEntry } from './audit.entry.js';
+import { startModuleThread } from '../platform/worker-thread.js';
 import { cleanBatch, writeBatch } from './audit.batch.js';
 
 export interface BatchSink {
@@ -34,6 +38,15 @@ export function inProcessSink(db: Kysely<Database>): BatchSink {
       await writeBatch(db, clean);
       return clean.length;
     },
+    async close() {},
+  };
+}
+
+/** The embedded store's thread: it cleans, seals and writes the batch under PGlite's session lock. */
+export function embeddedStoreSink(thread: EmbeddedThread): BatchSink {
+  return {
+    kind: 'thread',
+    write: (batch) => thread.writeAudit(batch),
     async close() {},
   };
 }
@@ -96,16 +109,7 @@ export function threadSink(connectionString: string, log: Logger): BatchSink {
   };
 }
 
-/**
- * Starts audit.thread: the compiled file in a build; from a checkout run through tsx (tests,
- * benches of the source), the TypeScript file, loaded through tsx's loader, which a worker
- * thread does not inherit from its parent.
- */
+/** Starts audit.thread, compiled or from source (worker-thread.ts). */
 function spawnAuditThread(connectionString: string): Worker {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const entry = new URL(fromSource ? './audit.thread.ts' : './audit.thread.js', import.meta.url);
-  const workerData = { connectionString };
-  if (!fromSource) return new Worker(entry, { workerData });
-  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData });
+  return startModuleThread(import.meta.url, 'audit.thread', { connectionString });
 }

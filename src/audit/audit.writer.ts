@@ -5,9 +5,8 @@
 // head is free. One writer per open store (tests run several in one process).
 //
 // Where a batch is written (audit.sink.ts): on PostgreSQL, by a thread of its own with its own
-// connection, so cleaning, sealing, encoding and inserting the entries of thousands of requests a
-// second never take the request thread; on the embedded store, on this thread, because PGlite
-// lives here.
+// connection, on the embedded store by the thread PGlite runs on, so cleaning, sealing, encoding
+// and inserting the entries of thousands of requests a second never take the request thread.
 //
 // What this trades: the entries of the requests answered in the last FLUSH_INTERVAL_MS (at most
 // FLUSH_AT of them) may be lost if the process dies before they are written (a crash, kill -9).
@@ -16,15 +15,15 @@
 // the oldest are dropped, counted and logged loudly.
 //
 // Why these sizes (bench/run.ts, docs/benchmarks.md): each batch costs a transaction, and on
-// the embedded store, where the database runs on this thread, a transaction's commit costs
-// about as much as a hundred rows; 250 ms makes batches of hundreds at a busy node's rate while
-// a batch still takes the thread only a few tens of milliseconds.
+// the embedded store a transaction's commit costs about as much as a hundred rows, while the
+// batch holds PGlite's one session from every request; 250 ms makes batches of hundreds at a
+// busy node's rate while a batch still takes the session only a few tens of milliseconds.
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { connectionStringOf } from '../store/database.js';
+import { connectionStringOf, embeddedThreadOf } from '../store/database.js';
 import type { Database } from '../store/schema.js';
 import type { AuditEntry } from './audit.entry.js';
-import { inProcessSink, threadSink, type BatchSink } from './audit.sink.js';
+import { embeddedStoreSink, inProcessSink, threadSink, type BatchSink } from './audit.sink.js';
 
 const FLUSH_INTERVAL_MS = 250;
 const FLUSH_AT = 1000;
@@ -64,7 +63,7 @@ export class AuditWriter {
     }
   }
 
-  /** Where batches are written: this thread (embedded store) or the audit writer thread (PostgreSQL). */
+  /** Where batches are written: another thread (the audit writer's on PostgreSQL, PGlite's on the embedded store), or this one. */
   get writesIn(): BatchSink['kind'] {
     return this.sink.kind;
   }
@@ -138,7 +137,9 @@ export function auditWriterFor(db: Kysely<Database>, log: Logger): AuditWriter {
   let writer = writers.get(db);
   if (!writer) {
     const connectionString = connectionStringOf(db);
-    writer = new AuditWriter(connectionString ? threadSink(connectionString, log) : inProcessSink(db), log);
+    const embedded = embeddedThreadOf(db);
+    const sink = connectionString ? threadSink(connectionString, log) : embedded ? embeddedStoreSink(embedded) : inProcessSink(db);
+    writer = new AuditWriter(sink, log);
     writers.set(db, writer);
   }
   return writer;

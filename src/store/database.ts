@@ -1,11 +1,12 @@
 // Opens the store: PostgreSQL through DATABASE_URL, or PGlite (embedded PostgreSQL) in the
-// data directory. Both speak the same SQL, so migrations and queries are shared.
+// data directory, run on a thread of its own (embedded-client.ts). Both speak the same SQL, so
+// migrations and queries are shared.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { PGliteDialect } from './pglite-dialect.js';
+import { EmbeddedThread, EmbeddedThreadDialect } from './embedded-client.js';
+import { INT8_OID, parseInt8 } from './pg-types.js';
 import { PreparingClient } from './prepared-client.js';
 import type { Database } from './schema.js';
 
@@ -16,10 +17,6 @@ export interface Store {
   kind: StoreKind;
   close(): Promise<void>;
 }
-
-const INT8_OID = 20;
-// Money and counters are bigint columns; every value Coffer stores fits a JS number exactly.
-const parseInt8 = (value: string): number => Number(value);
 
 export interface StoreOptions {
   databaseUrl?: string | undefined;
@@ -35,6 +32,14 @@ const connectionStrings = new WeakMap<Kysely<Database>, string>();
 /** The connection string a PostgreSQL store was opened with; undefined for the embedded store. */
 export function connectionStringOf(db: Kysely<Database>): string | undefined {
   return connectionStrings.get(db);
+}
+
+// The thread of each embedded store, which also writes the audit writer's batches.
+const embeddedThreads = new WeakMap<Kysely<Database>, EmbeddedThread>();
+
+/** The thread an embedded store runs on; undefined for PostgreSQL. */
+export function embeddedThreadOf(db: Kysely<Database>): EmbeddedThread | undefined {
+  return embeddedThreads.get(db);
 }
 
 export async function openStore(options: StoreOptions): Promise<Store> {
@@ -66,14 +71,9 @@ async function openEmbedded(dir: string): Promise<Store> {
     dataDir = join(dir, 'pgdata');
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   }
-  const pglite = await PGlite.create(dataDir, { parsers: { [INT8_OID]: parseInt8 } });
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
-  return {
-    db,
-    kind: 'embedded',
-    close: async () => {
-      await db.destroy();
-      await pglite.close();
-    },
-  };
+  const thread = await EmbeddedThread.start(dataDir);
+  const db = new Kysely<Database>({ dialect: new EmbeddedThreadDialect(thread) });
+  embeddedThreads.set(db, thread);
+  // Closing the database closes PGlite, in its thread, once every holder has let go of it.
+  return { db, kind: 'embedded', close: () => db.destroy() };
 }

@@ -1,7 +1,9 @@
-// A Kysely dialect for PGlite, the embedded PostgreSQL. PGlite is one session, so the driver
-// hands out its single connection to one holder at a time: a transaction keeps it until it
-// commits or rolls back, and everything else waits its turn. Code inside a transaction must
-// therefore use the transaction object, never the outer database (it would wait forever).
+// A Kysely dialect for PGlite, the embedded PostgreSQL, used where PGlite runs: the store's own
+// thread (embedded-thread.ts). PGlite is one session, so the driver hands out its single
+// connection to one holder at a time (SessionLock, shared with the request thread's remote
+// connections): a transaction keeps it until it commits or rolls back, and everything else waits
+// its turn. Code inside a transaction must therefore use the transaction object, never the outer
+// database (it would wait forever).
 import type { PGlite } from '@electric-sql/pglite';
 import {
   CompiledQuery,
@@ -16,13 +18,35 @@ import {
   type TransactionSettings,
 } from 'kysely';
 
+/** First come, first served: one holder of the PGlite session at a time. */
+export class SessionLock {
+  private queue: Promise<void> = Promise.resolve();
+
+  /** Resolves, when the session is this caller's, with the function that hands it on. */
+  async acquire(): Promise<() => void> {
+    const previous = this.queue;
+    let release!: () => void;
+    this.queue = new Promise<void>((resolve) => (release = resolve));
+    await previous;
+    return release;
+  }
+
+  /** Resolves once every holder so far has released the session. */
+  async idle(): Promise<void> {
+    await this.queue;
+  }
+}
+
 export class PGliteDialect implements Dialect {
-  constructor(private readonly pglite: PGlite) {}
+  constructor(
+    private readonly pglite: PGlite,
+    private readonly lock: SessionLock,
+  ) {}
   createAdapter() {
     return new PostgresAdapter();
   }
   createDriver(): Driver {
-    return new PGliteDriver(this.pglite);
+    return new PGliteDriver(this.pglite, this.lock);
   }
   createIntrospector(db: Kysely<unknown>) {
     return new PostgresIntrospector(db);
@@ -34,10 +58,12 @@ export class PGliteDialect implements Dialect {
 
 class PGliteDriver implements Driver {
   private readonly connection: PGliteConnection;
-  private queue: Promise<void> = Promise.resolve();
   private release: (() => void) | undefined;
 
-  constructor(private readonly pglite: PGlite) {
+  constructor(
+    private readonly pglite: PGlite,
+    private readonly lock: SessionLock,
+  ) {
     this.connection = new PGliteConnection(pglite);
   }
 
@@ -46,11 +72,7 @@ class PGliteDriver implements Driver {
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    const previous = this.queue;
-    let release!: () => void;
-    this.queue = new Promise<void>((resolve) => (release = resolve));
-    await previous;
-    this.release = release;
+    this.release = await this.lock.acquire();
     return this.connection;
   }
 
@@ -74,7 +96,7 @@ class PGliteDriver implements Driver {
   }
 
   async destroy(): Promise<void> {
-    await this.queue;
+    await this.lock.idle();
   }
 }
 
@@ -82,12 +104,7 @@ class PGliteConnection implements DatabaseConnection {
   constructor(private readonly pglite: PGlite) {}
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    // Without parameters the simple protocol runs, which also allows several statements
-    // (migrations); with parameters the extended protocol binds them safely.
-    const result =
-      compiledQuery.parameters.length === 0
-        ? lastOf(await this.pglite.exec(compiledQuery.sql))
-        : await this.pglite.query<R>(compiledQuery.sql, [...compiledQuery.parameters]);
+    const result = await runOnPGlite(this.pglite, compiledQuery.sql, compiledQuery.parameters);
     return {
       rows: result.rows as R[],
       ...(result.affectedRows !== undefined ? { numAffectedRows: BigInt(result.affectedRows) } : {}),
@@ -98,6 +115,19 @@ class PGliteConnection implements DatabaseConnection {
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new TypeError('streaming queries are not supported on the embedded store');
   }
+}
+
+/** One statement's rows and count, as PGlite gives them (also what the store's thread sends back). */
+export interface StatementResult {
+  rows: unknown[];
+  affectedRows?: number | undefined;
+}
+
+export async function runOnPGlite(pglite: PGlite, sql: string, parameters: readonly unknown[]): Promise<StatementResult> {
+  // Without parameters the simple protocol runs, which also allows several statements
+  // (migrations); with parameters the extended protocol binds them safely.
+  const result = parameters.length === 0 ? lastOf(await pglite.exec(sql)) : await pglite.query(sql, [...parameters]);
+  return { rows: result.rows, affectedRows: result.affectedRows };
 }
 
 function lastOf<T>(results: T[]): T {

@@ -9,7 +9,6 @@ import { inProcessSink, type BatchSink } from '../../src/audit/audit.sink.js';
 import type { AuditEntry } from '../../src/audit/audit.entry.js';
 import { sealAll } from '../../src/audit/audit.chain.js';
 import { verifyAuditLog } from '../../src/audit/audit.verify.js';
-import { usingPostgres } from '../support/harness.js';
 import { auditRows, dropIsolatedStore, openIsolatedStore } from './audit-support.js';
 
 const requestEntry = (ctx: { clock: { now(): Date } }, requestId: string, userAgent = 'curl/8'): AuditEntry => ({
@@ -27,7 +26,7 @@ test('request entries reach the log through the writer, cleaned, from the right 
   try {
     const { ctx } = store;
     const writer = auditWriterFor(ctx.db, ctx.log);
-    assert.equal(writer.writesIn, usingPostgres() ? 'thread' : 'in-process');
+    assert.equal(writer.writesIn, 'thread', 'never the request thread, on either store');
 
     writer.push(requestEntry(ctx, 'req_writer_1', 'agent 4242 4242 4242 4242'));
     writer.push({ ...requestEntry(ctx, 'req_writer_bad'), action: 'Not An Action' });
