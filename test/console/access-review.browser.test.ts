@@ -34,9 +34,9 @@ before(async () => {
   admin = await signedInBrowser(browser, coffer, { role: 'administrator', serviceId });
 });
 after(async () => {
-  await admin.context.close();
-  await browser.close();
-  await coffer.close();
+  await admin?.context.close();
+  await browser?.close();
+  await coffer?.close();
 });
 
 test('every member with role, second factors, last sign-in and key count; the quiet one flagged', async () => {

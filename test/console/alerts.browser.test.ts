@@ -28,10 +28,10 @@ before(async () => {
   admin = await signedInBrowser(browser, coffer, { role: 'administrator' });
 });
 after(async () => {
-  await admin.context.close();
-  await browser.close();
-  await coffer.close();
-  await smtp.close();
+  await admin?.context.close();
+  await browser?.close();
+  await coffer?.close();
+  await smtp?.close();
 });
 
 const rows = () => admin.page.locator('#alerts tbody tr');

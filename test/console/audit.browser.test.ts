@@ -36,9 +36,9 @@ before(async () => {
   await runOperation(coffer.ctx, 'key.revoke', { keyId: key.id, reason: 'audit page test' }, 'operator:olga');
 });
 after(async () => {
-  await admin.context.close();
-  await browser.close();
-  await coffer.close();
+  await admin?.context.close();
+  await browser?.close();
+  await coffer?.close();
 });
 
 const rowActions = (admin: SignedInBrowser) => admin.page.locator('#audit-entries tbody tr td:nth-child(3)').allInnerTexts();

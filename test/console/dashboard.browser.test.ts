@@ -48,9 +48,9 @@ before(async () => {
   admin = await signedInBrowser(browser, coffer, { role: 'administrator', serviceId });
 });
 after(async () => {
-  await admin.context.close();
-  await browser.close();
-  await coffer.close();
+  await admin?.context.close();
+  await browser?.close();
+  await coffer?.close();
 });
 
 test('today, this week and the success rate match the payments made through the API', async () => {

@@ -22,9 +22,9 @@ before(async () => {
   browser = await launchBrowser();
 });
 after(async () => {
-  for (const b of opened) await b.context.close();
-  await browser.close();
-  await coffer.close();
+  for (const b of opened) await b?.context.close();
+  await browser?.close();
+  await coffer?.close();
 });
 
 async function signedIn(role = 'administrator', serviceId?: string): Promise<SignedInBrowser> {

@@ -20,8 +20,8 @@ before(async () => {
   browser = await launchBrowser();
 });
 after(async () => {
-  await browser.close();
-  await coffer.close();
+  await browser?.close();
+  await coffer?.close();
 });
 
 async function noAxeViolations(page: Page): Promise<void> {

@@ -24,9 +24,9 @@ before(async () => {
   browser = await launchBrowser();
 });
 after(async () => {
-  for (const b of opened) await b.context.close();
-  await browser.close();
-  await coffer.close();
+  for (const b of opened) await b?.context.close();
+  await browser?.close();
+  await coffer?.close();
 });
 
 async function signedIn(role = 'administrator'): Promise<SignedInBrowser> {

@@ -27,10 +27,10 @@ before(async () => {
   admin = await signedInBrowser(browser, coffer, { role: 'administrator' });
 });
 after(async () => {
-  await admin.context.close();
-  await browser.close();
-  await smtp.close();
-  await coffer.close();
+  await admin?.context.close();
+  await browser?.close();
+  await smtp?.close();
+  await coffer?.close();
 });
 
 async function noAxeViolations(page: Page): Promise<void> {

@@ -70,9 +70,9 @@ before(async () => {
   unpaid.id = (await newPayment({ amount: 700, reference: 'REF-UNPAID', description: 'Not paid yet' })).id;
 });
 after(async () => {
-  await admin.context.close();
-  await browser.close();
-  await coffer.close();
+  await admin?.context.close();
+  await browser?.close();
+  await coffer?.close();
 });
 
 describe('transactions list and search', () => {

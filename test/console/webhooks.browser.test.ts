@@ -35,10 +35,10 @@ before(async () => {
   accountId = (await findAccountByServiceAndMode(coffer.ctx.db, dev.user.serviceId, 'test'))!.id;
 });
 after(async () => {
-  await dev.context.close();
-  await browser.close();
-  await receiver.close();
-  await coffer.close();
+  await dev?.context.close();
+  await browser?.close();
+  await receiver?.close();
+  await coffer?.close();
 });
 
 async function noAxeViolations(page: Page): Promise<void> {

@@ -38,7 +38,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await new Promise<void>((resolve) => service.close(() => resolve()));
-  await coffer.close();
+  await coffer?.close();
 });
 
 const checkedPages = new Set<string>();

@@ -19,7 +19,7 @@ before(async () => {
 });
 after(async () => {
   await browser?.close();
-  await coffer.close();
+  await coffer?.close();
 });
 
 test('/docs renders the API operations in a browser, with no CSP violation', { skip: !existsSync(CHROMIUM) && 'needs /usr/bin/chromium' }, async () => {
