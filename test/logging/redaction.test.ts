@@ -110,7 +110,7 @@ describe('card numbers never reach a log line', () => {
     assert.match(String(parsed.time), /^\d{4}-\d\d-\d\dT/, 'ISO time, never a 13-digit epoch');
   });
 
-  test('every line written under load is JSON (response times are decimals with long fractions)', async () => {
+  test('every line written under load is JSON, with response times to the microsecond', async () => {
     const coffer = await startCoffer();
     try {
       for (let i = 0; i < 300; i++) await coffer.request('GET', '/healthz');
@@ -123,6 +123,15 @@ describe('card numbers never reach a log line', () => {
         }
       });
       assert.deepEqual(broken, []);
+      // In milliseconds to the microsecond: a raw float's fraction is long enough to pass for a
+      // card number, and the line would be written with it redacted.
+      const times = coffer.logLines
+        .filter((line) => line.includes('"request completed"'))
+        .map((line) => (JSON.parse(line) as { responseTime: unknown }).responseTime);
+      assert.ok(times.length >= 300);
+      for (const time of times) {
+        assert.ok(typeof time === 'number' && Math.round(time * 1000) / 1000 === time, `responseTime ${String(time)}`);
+      }
     } finally {
       await coffer.close();
     }
