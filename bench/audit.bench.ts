@@ -4,6 +4,9 @@
 //      production). Entries of changes are written with the change either way (payment.create's
 //      in the same statement as the payment), so the difference is the request-level entries.
 //   2. Sealing and `coffer audit verify`: entries per second over a log of BENCH_VERIFY_ENTRIES.
+//   3. On PostgreSQL: writing request entries as the writer thread does, COPY (audit.copy.ts),
+//      beside the JSON-batch insert it replaced (writeBatch), in alternating batches of 1,000:
+//      the database backend's CPU and this process's CPU per entry.
 // The embedded store by default (a temp directory); PostgreSQL with BENCH_DATABASE_URL (use a
 // scratch database: the bench writes to it).
 //
@@ -32,6 +35,12 @@ import { prepareEntry } from '../src/audit/audit.service.js';
 import { insertEntries } from '../src/audit/audit.repo.js';
 import { verifyAuditLog } from '../src/audit/audit.verify.js';
 import { flushAudit } from '../src/audit/audit.writer.js';
+import { cleanBatch, writeBatch } from '../src/audit/audit.batch.js';
+import { copyBatch } from '../src/audit/audit.copy.js';
+import type { AuditEntry } from '../src/audit/audit.entry.js';
+import { connectPostgres } from '../src/store/database.js';
+import { sql } from 'kysely';
+import { cpuSeconds } from './support.js';
 
 function setting(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -161,12 +170,59 @@ async function main(): Promise<void> {
     if (!report.ok) throw new Error(`verification failed: ${report.problem?.message}`);
     console.log(`sealing: ${sealed} entries in ${sealSeconds.toFixed(2)} s = ${(sealed / sealSeconds).toFixed(0)} entries/s`);
     console.log(`verify:  ${report.checked} entries in ${verifySeconds.toFixed(2)} s = ${(report.checked / verifySeconds).toFixed(0)} entries/s`);
+    if (process.env.BENCH_DATABASE_URL) await compareWriters(process.env.BENCH_DATABASE_URL);
   } finally {
     await workers.stop();
     await withAudit.close();
     await withoutAudit.close();
     await store.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Part 3: the writer thread's two ways of writing a batch, each on a connection of its own. */
+async function compareWriters(databaseUrl: string): Promise<void> {
+  const batches = setting('BENCH_WRITE_BATCHES', 40);
+  const viaInsert = await openStore({ databaseUrl, poolSize: 1 });
+  const viaCopy = await connectPostgres(databaseUrl);
+  try {
+    const insertPid = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(viaInsert.db)).rows[0]!.pid;
+    const copyPid = ((await viaCopy.query('select pg_backend_pid() as pid')).rows[0] as { pid: number }).pid;
+    // A request entry as the HTTP hook records it (audit.http.ts).
+    const entry = (): AuditEntry => ({
+      actor: { type: 'key', id: 'key_benchbenchbenchbenchbench' },
+      action: 'api.request',
+      serviceId: 'svc_benchbenchbenchbenchbench',
+      accountId: 'acct_benchbenchbenchbenchbench',
+      at: new Date(),
+      outcome: 'success',
+      ip: '127.0.0.1',
+      userAgent: 'autocannon',
+      requestId: 'req-1a2b',
+      details: { method: 'GET', route: '/v1/account', status: 200, duration_ms: 0.4 },
+    });
+    const spent = { insert: { db: 0, here: 0, entries: 0 }, copy: { db: 0, here: 0, entries: 0 } };
+    const time = async (way: 'insert' | 'copy', pid: number, write: (batch: ReturnType<typeof cleanBatch>) => Promise<void>) => {
+      const batch = cleanBatch(Array.from({ length: 1000 }, entry));
+      const db = cpuSeconds(pid);
+      const here = process.cpuUsage();
+      await write(batch);
+      const used = process.cpuUsage(here);
+      spent[way].here += (used.user + used.system) / 1e6;
+      spent[way].db += cpuSeconds(pid) - db;
+      spent[way].entries += batch.length;
+    };
+    for (let i = 0; i < batches; i++) {
+      await time('insert', insertPid, (batch) => writeBatch(viaInsert.db, batch));
+      await time('copy', copyPid, (batch) => copyBatch(viaCopy, batch));
+    }
+    const us = (seconds: number, entries: number) => `${((seconds * 1e6) / entries).toFixed(1).padStart(6)} µs`;
+    console.log(`writing request entries, ${batches} batches of 1000 each way: database CPU and this process's CPU per entry`);
+    console.log(`  JSON batch insert (before 2026-12-08): ${us(spent.insert.db, spent.insert.entries)} database, ${us(spent.insert.here, spent.insert.entries)} here`);
+    console.log(`  COPY (the writer thread's way):        ${us(spent.copy.db, spent.copy.entries)} database, ${us(spent.copy.here, spent.copy.entries)} here`);
+  } finally {
+    await viaCopy.end();
+    await viaInsert.close();
   }
 }
 

@@ -45,9 +45,14 @@ export interface ChainHead {
   hash: string;
 }
 
+/** The head, locked unless another node holds it (then no row). As a query, for the COPY writer (audit.copy.ts) to send. */
+export function chainHeadLock(db: Kysely<Database>) {
+  return db.selectFrom('audit_chain_head').select(['seq', 'hash']).where('id', '=', 1).forUpdate().skipLocked();
+}
+
 /** Locks the head unless another node holds it; undefined means someone else is sealing. */
 export async function lockChainHead(trx: Kysely<Database>): Promise<ChainHead | undefined> {
-  return trx.selectFrom('audit_chain_head').select(['seq', 'hash']).where('id', '=', 1).forUpdate().skipLocked().executeTakeFirst();
+  return chainHeadLock(trx).executeTakeFirst();
 }
 
 export async function readChainHead(db: Kysely<Database>): Promise<ChainHead> {
@@ -69,15 +74,16 @@ export async function sealEntries(trx: Kysely<Database>, seals: readonly { id: n
   if (Number(result.numAffectedRows ?? 0n) !== seals.length) throw new Error('audit entries changed while being sealed');
 }
 
+/** Moves the head from one position to the next: a compare-and-set, so it updates one row or none. */
+export function chainHeadMove(db: Kysely<Database>, from: ChainHead, to: ChainHead) {
+  return db.updateTable('audit_chain_head').set({ seq: to.seq, hash: to.hash }).where('id', '=', 1).where('seq', '=', from.seq).where('hash', '=', from.hash);
+}
+
+export const HEAD_MOVED = 'the audit chain head moved under its lock';
+
 export async function moveChainHead(trx: Kysely<Database>, from: ChainHead, to: ChainHead): Promise<void> {
-  const result = await trx
-    .updateTable('audit_chain_head')
-    .set({ seq: to.seq, hash: to.hash })
-    .where('id', '=', 1)
-    .where('seq', '=', from.seq)
-    .where('hash', '=', from.hash)
-    .executeTakeFirst();
-  if (Number(result.numUpdatedRows) !== 1) throw new Error('the audit chain head moved under its lock');
+  const result = await chainHeadMove(trx, from, to).executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== 1) throw new Error(HEAD_MOVED);
 }
 
 export async function countUnsealedBefore(db: Kysely<Database>, before: Date): Promise<number> {

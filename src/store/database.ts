@@ -48,16 +48,23 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   return openEmbedded(options.embeddedDir);
 }
 
+// bigint columns arrive as numbers (pg-types.ts); every other type as pg reads it.
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser,
+};
+
+/**
+ * One connection, configured as the store's pool configures its own, for code that needs what
+ * Kysely does not offer (COPY, in the audit writer's thread). The caller ends it.
+ */
+export async function connectPostgres(connectionString: string): Promise<pg.Client> {
+  const client = new PreparingClient({ connectionString, types });
+  await client.connect();
+  return client;
+}
+
 function openPostgres(connectionString: string, max: number): Store {
-  const pool = new pg.Pool({
-    connectionString,
-    max,
-    Client: PreparingClient,
-    types: {
-      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-    },
-  });
+  const pool = new pg.Pool({ connectionString, max, Client: PreparingClient, types });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

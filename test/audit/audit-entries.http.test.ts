@@ -6,6 +6,8 @@ import { startCoffer, usingPostgres, type TestCoffer } from '../support/harness.
 import { recordAudit } from '../../src/audit/audit.service.js';
 import { runOperation } from '../../src/main/operations.js';
 import { enableLiveAccount } from '../../src/services/service.service.js';
+import { sealAll } from '../../src/audit/audit.chain.js';
+import { chainHash } from '../../src/audit/audit.entry.js';
 import { auditRows, waitForAudit } from './audit-support.js';
 
 let coffer: TestCoffer;
@@ -202,5 +204,28 @@ describe('CLI commands', () => {
     const created = (await runOperation(coffer.ctx, 'service.create', { name: 'From the CLI' }, 'operator:carol')) as { id: string };
     const [entry] = await auditRows(coffer.ctx, { action: 'service.create', service_id: created.id });
     assert.equal(entry!.actor_id, 'operator:carol');
+  });
+});
+
+describe('request entries are stored exactly as recorded', () => {
+  // On PostgreSQL request entries are written with COPY, whose text format gives backslashes,
+  // tabs and `\N` (NULL) a meaning of their own: an entry must come back byte for byte, and its
+  // hash, computed before it was written, must still cover what is stored.
+  test('backslashes, quotes and a literal \\N survive, and the stored row matches its hash', async () => {
+    const tenant = await coffer.newTenant();
+    const userAgent = 'odd\\agent "quoted" \\N\tend';
+    const response = await coffer.request('GET', `/v1/payments/${encodeURIComponent('\\N')}`, { key: tenant.token, headers: { 'user-agent': userAgent } });
+    assert.equal(response.status, 404);
+    const requestId = response.headers.get('x-request-id')!;
+    await waitForAudit(coffer.ctx, { action: 'api.request', request_id: requestId });
+    await sealAll(coffer.ctx);
+    const [entry] = await auditRows(coffer.ctx, { action: 'api.request', request_id: requestId });
+    assert.ok(entry);
+    assert.equal(entry.user_agent, 'odd\\agent "quoted" \\N end', 'the tab, a control character, is cleaned to a space; the rest is kept');
+    assert.equal(entry.object_type, 'payment');
+    assert.equal(entry.object_id, '\\N', 'a value that reads \\N is not NULL');
+    assert.equal(entry.details.route, '/v1/payments/:paymentId');
+    assert.ok(entry.seq !== null);
+    assert.equal(entry.hash, chainHash(entry.prev_hash!, entry.seq, entry));
   });
 });

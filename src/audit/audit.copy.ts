@@ -1,0 +1,104 @@
+// The audit writer thread's way of writing a batch on PostgreSQL: COPY, in the same one
+// transaction as writeBatch (audit.batch.ts) uses, sealed at once when the chain head is free.
+//
+// Why COPY: every API request leaves an entry, so this insert is PostgreSQL's biggest steady
+// load. Unpacking a JSON batch (jsonb_to_recordset, or unnest of arrays: the same) and inserting
+// the rows cost the backend ~40 µs an entry; COPY parses its plain text rows and inserts them
+// without the executor in ~17 µs (docs/benchmarks.md, "Changed on 2026-12-08"). The batch's text
+// is also cheaper to build than its JSON.
+//
+// The statements around the COPY are the repository's own (audit.repo.ts), compiled by Kysely
+// and sent on this connection, so the lock and the compare-and-set are the ones every node uses.
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, type Compilable } from 'kysely';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { Database } from '../store/schema.js';
+import { sealBatch } from './audit.chain.js';
+import type { CleanEntry } from './audit.entry.js';
+import { chainHeadLock, chainHeadMove, HEAD_MOVED, type ChainHead } from './audit.repo.js';
+
+type Row = CleanEntry & { seq?: number; prev_hash?: string; hash?: string };
+
+const COLUMNS = [
+  'entry_id',
+  'occurred_at',
+  'actor_type',
+  'actor_id',
+  'action',
+  'object_type',
+  'object_id',
+  'service_id',
+  'account_id',
+  'ip',
+  'user_agent',
+  'outcome',
+  'request_id',
+  'details',
+  'seq',
+  'prev_hash',
+  'hash',
+] as const;
+const COPY_SQL = `copy audit_log (${COLUMNS.join(', ')}) from stdin`;
+
+// Kysely that only writes SQL: the statements are sent on the raw connection below.
+const sqlOnly = new Kysely<Database>({
+  dialect: {
+    createAdapter: () => new PostgresAdapter(),
+    createDriver: () => new DummyDriver(),
+    createIntrospector: (db) => new PostgresIntrospector(db),
+    createQueryCompiler: () => new PostgresQueryCompiler(),
+  },
+});
+
+// COPY's text format: a backslash, tab, newline or carriage return in a value is escaped, and
+// \N is NULL. Cleaned entries hold no control characters, but details' JSON holds backslashes.
+const NEEDS_ESCAPE = /[\\\t\n\r]/;
+const ESCAPED: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+function field(value: string | number | null | undefined): string {
+  if (value === null || value === undefined) return '\\N';
+  const text = String(value);
+  return NEEDS_ESCAPE.test(text) ? text.replace(/[\\\t\n\r]/g, (c) => ESCAPED[c]!) : text;
+}
+
+/** The batch as COPY text, one line per entry, columns in COLUMNS' order. */
+export function copyText(rows: readonly Row[]): string {
+  let text = '';
+  for (const r of rows) {
+    text +=
+      `${field(r.entry_id)}\t${r.occurred_at.toISOString()}\t${field(r.actor_type)}\t${field(r.actor_id)}\t${field(r.action)}\t` +
+      `${field(r.object_type)}\t${field(r.object_id)}\t${field(r.service_id)}\t${field(r.account_id)}\t${field(r.ip)}\t` +
+      `${field(r.user_agent)}\t${field(r.outcome)}\t${field(r.request_id)}\t${field(JSON.stringify(r.details))}\t` +
+      `${field(r.seq)}\t${field(r.prev_hash)}\t${field(r.hash)}\n`;
+  }
+  return text;
+}
+
+async function send<T>(client: pg.ClientBase, query: Compilable<T>): Promise<pg.QueryResult> {
+  const compiled = query.compile();
+  return client.query(compiled.sql, compiled.parameters as unknown[]);
+}
+
+/**
+ * Writes a batch of cleaned entries in one transaction on the given connection: sealed into the
+ * chain when the head is free (SKIP LOCKED), else unsealed for the sealing worker, as writeBatch.
+ */
+export async function copyBatch(client: pg.ClientBase, batch: CleanEntry[]): Promise<void> {
+  if (batch.length === 0) return;
+  await client.query('begin');
+  try {
+    const head = (await send(client, chainHeadLock(sqlOnly))).rows[0] as ChainHead | undefined;
+    const sealed = head ? sealBatch(head, batch) : undefined;
+    await pipeline(Readable.from([copyText(sealed ? sealed.sealed : batch)]), client.query(copyFrom(COPY_SQL)));
+    if (head && sealed) {
+      const moved = await send(client, chainHeadMove(sqlOnly, head, sealed.head));
+      if (moved.rowCount !== 1) throw new Error(HEAD_MOVED);
+    }
+    await client.query('commit');
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  }
+}
