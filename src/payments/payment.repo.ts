@@ -274,13 +274,13 @@ export async function touchInFlight(db: Db, id: string, state: PaymentState, at:
  * crash may forget the last few milliseconds of counts of a one-second window, which a rate
  * limit can afford. Inside another transaction the setting would reach that one too: refused.
  */
-export async function countRequest(db: Db, bucket: string, windowStart: Date): Promise<number> {
+export async function countRequest(db: Db, bucket: string, windowStart: Date, by = 1): Promise<number> {
   if (db.isTransaction) throw new TypeError('countRequest runs in a transaction of its own');
   const result = await sql<{ count: number }>`
     with async_commit as (select set_config('synchronous_commit', 'off', true))
     insert into rate_limit_counters (bucket, window_start, count)
-    select ${bucket}, ${windowStart}, 1 from async_commit
-    on conflict (bucket, window_start) do update set count = rate_limit_counters.count + 1
+    select ${bucket}, ${windowStart}, ${by}::integer from async_commit
+    on conflict (bucket, window_start) do update set count = rate_limit_counters.count + excluded.count
     returning count
   `.execute(db);
   return Number(result.rows[0]!.count);

@@ -16,27 +16,27 @@ import { metricsFor } from '../metrics/metrics.js';
 import { countRequest } from './payment.repo.js';
 
 export interface RateCounter {
-  /** Adds one to the bucket's count for the window starting at windowStart; resolves with the new count. */
-  increment(bucket: string, windowStart: Date, windowMs: number): Promise<number>;
+  /** Adds `by` (one request, or a node's lease of several: rate-limit.ts) to the bucket's count for the window starting at windowStart; resolves with the new count. */
+  increment(bucket: string, windowStart: Date, windowMs: number, by: number): Promise<number>;
 }
 
 const postgresCounter = (db: Kysely<Database>): RateCounter => ({
-  increment: (bucket, windowStart) => countRequest(db, bucket, windowStart),
+  increment: (bucket, windowStart, _windowMs, by) => countRequest(db, bucket, windowStart, by),
 });
 
-// INCR and its expiry in one atomic step: a window's key never lives for ever because a node
+// INCRBY and its expiry in one atomic step: a window's key never lives for ever because a node
 // died between two commands. It is kept for ten windows, not one: a node whose clock runs a
 // little behind still counts into the same window as the others, and Redis holds at most ten
 // keys per account and bucket.
 const INCREMENT_SCRIPT = `
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local count = redis.call('INCRBY', KEYS[1], ARGV[2])
+if count == tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return count`;
 
 const WINDOWS_KEPT = 10;
 
 interface CountingRedis extends Redis {
-  cofferCountRequest(key: string, ttlMs: number): Promise<number>;
+  cofferCountRequest(key: string, ttlMs: number, by: number): Promise<number>;
 }
 
 function redisCounter(redis: Redis, fallback: RateCounter, onFallback: (err: unknown) => void): RateCounter {
@@ -44,12 +44,12 @@ function redisCounter(redis: Redis, fallback: RateCounter, onFallback: (err: unk
   // ioredis sends the script by its SHA-1 (EVALSHA) and loads it again if Redis lost it.
   if (typeof client.cofferCountRequest !== 'function') client.defineCommand('cofferCountRequest', { numberOfKeys: 1, lua: INCREMENT_SCRIPT });
   return {
-    async increment(bucket, windowStart, windowMs) {
+    async increment(bucket, windowStart, windowMs, by) {
       try {
-        return Number(await client.cofferCountRequest(`coffer:rate:${bucket}:${windowStart.getTime()}`, windowMs * WINDOWS_KEPT));
+        return Number(await client.cofferCountRequest(`coffer:rate:${bucket}:${windowStart.getTime()}`, windowMs * WINDOWS_KEPT, by));
       } catch (err) {
         onFallback(err);
-        return fallback.increment(bucket, windowStart, windowMs);
+        return fallback.increment(bucket, windowStart, windowMs, by);
       }
     },
   };

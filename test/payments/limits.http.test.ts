@@ -3,9 +3,9 @@
 // other POSTs: cancel, capture and refunds.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCoffer, type TestCoffer } from '../support/harness.js';
+import { startCoffer, usingPostgres, type TestCoffer } from '../support/harness.js';
 import { configureAccount } from '../../src/payments/account-settings.js';
-import { DEFAULT_LIMITS } from '../../src/payments/rate-limit.js';
+import { DEFAULT_LIMITS, LEASE_FROM, leaseSize } from '../../src/payments/rate-limit.js';
 import { runOperation } from '../../src/main/operations.js';
 import { assertError, paid, validPayment } from './support.js';
 
@@ -59,6 +59,67 @@ describe('rate limits', () => {
     assert.equal((await create(other.token)).status, 201);
     // Without a key there is nothing to count: 401, not 429.
     assert.equal((await coffer.request('POST', '/v1/payments', { body: validPayment() })).status, 401);
+  });
+});
+
+describe('raised limits, counted in leases', () => {
+  const LIMIT = 300; // a lease of 3
+  const search = (node: TestCoffer, key: string) => node.request('GET', '/v1/payments', { key });
+  const sharedCount = async (accountId: string) =>
+    (await coffer.ctx.db.selectFrom('rate_limit_counters').select('count').where('bucket', '=', `get:${accountId}`).execute()).reduce((sum, row) => sum + Number(row.count), 0);
+  async function raisedTenant(): Promise<{ token: string; accountId: string }> {
+    const { token, serviceId } = await coffer.newTenant();
+    const accountId = await accountOf(serviceId);
+    await configureAccount(coffer.ctx, accountId, { rate_limit_get_per_second: LIMIT });
+    coffer.clock.advance(6000); // past every node's cached settings, into a fresh window
+    return { token, accountId };
+  }
+
+  test('below LEASE_FROM every request is counted; from it, a hundredth of the limit at a time', () => {
+    assert.equal(leaseSize(DEFAULT_LIMITS.get), 1);
+    assert.equal(leaseSize(LEASE_FROM - 1), 1);
+    assert.equal(leaseSize(LIMIT), 3);
+    assert.equal(leaseSize(1e9), 10_000);
+  });
+
+  test('on one node the limit is exact, and the shared count takes a write per lease, not per request', async () => {
+    const { token, accountId } = await raisedTenant();
+    const statuses = (await Promise.all(Array.from({ length: LIMIT + 40 }, () => search(coffer, token)))).map((r) => r.status);
+    assert.equal(statuses.filter((s) => s === 200).length, LIMIT);
+    assert.equal(statuses.filter((s) => s === 429).length, 40);
+    const counted = await sharedCount(accountId);
+    // 100 leases of 3, and perhaps one more refused: not one count per request (340).
+    assert.ok(counted >= LIMIT && counted <= LIMIT + leaseSize(LIMIT), `shared count ${counted}`);
+    coffer.clock.advance(1000);
+    assert.equal((await search(coffer, token)).status, 200, 'a new second, a new lease');
+  });
+
+  test('a limit lowered under a lease bites at once: the second already spent counts', async () => {
+    const { token, accountId } = await raisedTenant();
+    for (let i = 0; i < 10; i++) assert.equal((await search(coffer, token)).status, 200);
+    const serviceId = (await coffer.ctx.db.selectFrom('accounts').select('service_id').where('id', '=', accountId).executeTakeFirstOrThrow()).service_id;
+    await runOperation(coffer.ctx, 'payments.set', { serviceId, mode: 'test', rateLimitGet: 5 }, 'operator:test');
+    assertError(await search(coffer, token), 429, 'P0900');
+    coffer.clock.advance(1000);
+    for (let i = 0; i < 5; i++) assert.equal((await search(coffer, token)).status, 200);
+    assertError(await search(coffer, token), 429, 'P0900');
+  });
+
+  test('two nodes on one database never pass more than the limit between them', { skip: !usingPostgres() && 'two nodes need PostgreSQL' }, async () => {
+    const other = await startCoffer({ clock: coffer.clock, redisUrl: false });
+    try {
+      const { token, accountId } = await raisedTenant();
+      const statuses = (await Promise.all(Array.from({ length: LIMIT }, (_, i) => search(i % 2 === 0 ? coffer : other, token)))).concat(
+        await Promise.all(Array.from({ length: 40 }, (_, i) => search(i % 2 === 0 ? coffer : other, token))),
+      );
+      const passed = statuses.filter((r) => r.status === 200).length;
+      // Each node may end the second with part of a lease unspent: at most a lease less, each.
+      assert.ok(passed <= LIMIT && passed >= LIMIT - 2 * (leaseSize(LIMIT) - 1), `${passed} passed`);
+      assert.equal(statuses.filter((r) => r.status !== 200 && r.status !== 429).length, 0);
+      assert.ok((await sharedCount(accountId)) <= LIMIT + 2 * leaseSize(LIMIT));
+    } finally {
+      await other.close();
+    }
   });
 });
 
