@@ -1,7 +1,8 @@
 // Envelope encryption rooted in the master key. Each purpose gets its own key derived with
 // HKDF, so a key for webhook secrets can never decrypt card tokens. Ciphertexts name the key
 // version that sealed them, which is what lets a later key rotation re-encrypt old rows.
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
+import { secureRandomBytes } from './random.js';
 
 export const MASTER_KEY_BYTES = 32;
 const VERSION = 'v1';
@@ -11,7 +12,7 @@ export function deriveKey(masterKey: Buffer, purpose: string): Buffer {
 }
 
 export function seal(key: Buffer, plaintext: string, associatedData: string): string {
-  const iv = randomBytes(12);
+  const iv = secureRandomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(associatedData, 'utf8'));
   const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
