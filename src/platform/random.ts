@@ -12,25 +12,25 @@ const POOL_BYTES = 4096;
 const pool = Buffer.allocUnsafe(POOL_BYTES);
 let poolOffset = POOL_BYTES;
 
-/** `length` bytes from the CSPRNG, as randomBytes, copied out of the pool. */
-export function secureRandomBytes(length: number): Buffer {
-  if (length > POOL_BYTES / 4) return randomBytes(length);
+/** Where the next `length` unused bytes of the pool start, refilling it first if it has fewer. */
+function take(length: number): number {
   if (poolOffset + length > POOL_BYTES) {
     randomFillSync(pool);
     poolOffset = 0;
   }
-  const bytes = Buffer.from(pool.subarray(poolOffset, poolOffset + length));
+  const start = poolOffset;
   poolOffset += length;
-  return bytes;
+  return start;
 }
 
-function randomByte(): number {
-  if (poolOffset >= POOL_BYTES) {
-    randomFillSync(pool);
-    poolOffset = 0;
-  }
-  return pool[poolOffset++]!;
+/** `length` bytes from the CSPRNG, as randomBytes, copied out of the pool. */
+export function secureRandomBytes(length: number): Buffer {
+  if (length > POOL_BYTES / 4) return randomBytes(length);
+  const start = take(length);
+  return Buffer.from(pool.subarray(start, start + length));
 }
+
+const randomByte = (): number => pool[take(1)]!;
 
 export const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const BASE32_LOWER = '0123456789abcdefghijklmnopqrstuv';
