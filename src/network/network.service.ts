@@ -215,18 +215,21 @@ function cacheFor(db: Kysely<Database>): NetworkCache {
 /**
  * Whether the account lets `ip` in for this purpose. `ip` must be the client address as
  * Fastify resolved it (the socket peer, or X-Forwarded-For only behind trusted proxies).
+ * Answers at once when the account's list is cached (every API request asks: a promise would
+ * cost it more than the check); a promise only when the list must be read.
  */
-export async function networkAllows(ctx: Pick<AppContext, 'db' | 'clock'>, accountId: string, purpose: NetworkPurpose, ip: string): Promise<boolean> {
+export function networkAllows(ctx: Pick<AppContext, 'db' | 'clock'>, accountId: string, purpose: NetworkPurpose, ip: string): boolean | Promise<boolean> {
   const cache = cacheFor(ctx.db);
   const key = `${purpose}:${accountId}`;
   const nowMs = ctx.clock.now().getTime();
-  let entry = cache.entries.get(key);
-  if (!entry || nowMs - entry.loadedAt >= CACHE_TTL_MS || nowMs < entry.loadedAt) {
-    entry = { loadedAt: nowMs, list: new IpAllowList(await repo.cidrsFor(ctx.db, accountId, purpose)) };
+  const entry = cache.entries.get(key);
+  if (entry && nowMs - entry.loadedAt < CACHE_TTL_MS && nowMs >= entry.loadedAt) return entry.list.allows(ip);
+  return repo.cidrsFor(ctx.db, accountId, purpose).then((cidrs) => {
+    const loaded = { loadedAt: nowMs, list: new IpAllowList(cidrs) };
     if (cache.entries.size >= 10_000) cache.entries.clear();
-    cache.entries.set(key, entry);
-  }
-  return entry.list.allows(ip);
+    cache.entries.set(key, loaded);
+    return loaded.list.allows(ip);
+  });
 }
 
 /** For the console: may `ip` use the console for this service's account in `mode`? */

@@ -7,6 +7,8 @@ import { enableLiveAccount } from '../../src/services/service.service.js';
 import { openStore } from '../../src/store/database.js';
 import { buildServer } from '../../src/http/server.js';
 import { parseKeyToken } from '../../src/keys/key.format.js';
+import { verifyKey } from '../../src/keys/key.verifier.js';
+import { networkAllows } from '../../src/network/network.service.js';
 
 let coffer: TestCoffer;
 before(async () => {
@@ -126,6 +128,28 @@ describe('API key authentication', () => {
     assert.equal(refused.status, 403);
     assert.equal(refused.body.code, 'C0404');
     assert.equal((await coffer.request('GET', '/v1/account', { key: inside.token })).status, 200);
+  });
+
+  test('a key this node has just checked is answered without waiting, and its refusals still hold', async () => {
+    // The hot path (auth.ts): a cached key, allow-list and network are checked with no promise.
+    const { token } = await coffer.newTenant({ scopes: ['payments:read'] });
+    assert.equal((await coffer.request('GET', '/v1/account', { key: token })).status, 200);
+    const outcome = verifyKey(coffer.ctx, token, '127.0.0.1');
+    assert.ok(!(outcome instanceof Promise), 'a cached key is verified synchronously');
+    assert.equal(outcome.valid, true);
+    const { accountId } = outcome.valid ? outcome.key : { accountId: '' };
+    assert.equal(typeof networkAllows(coffer.ctx, accountId, 'api', '127.0.0.1'), 'boolean', 'a cached allow-list answers synchronously');
+
+    // The same refusals as on a cache miss, now decided on the synchronous path.
+    for (let i = 0; i < 2; i++) {
+      const refused = await coffer.request('GET', '/v1/keys', { key: token });
+      assert.equal(refused.status, 403);
+      assert.equal(refused.body.code, 'C0403');
+    }
+    const serviceId = await coffer.newService();
+    const outside = await coffer.newKey(serviceId, { allowedIps: ['10.0.0.0/8'] });
+    for (let i = 0; i < 2; i++) assert.equal((await coffer.request('GET', '/v1/account', { key: outside.token })).body.code, 'C0404');
+    assert.ok(!(verifyKey(coffer.ctx, outside.token, '127.0.0.1') instanceof Promise));
   });
 
   test("another service's key object answers 404, as does a key that does not exist", async () => {

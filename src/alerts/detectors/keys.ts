@@ -43,13 +43,21 @@ function memoisedNetworkOf(ip: string): string | undefined {
   return network;
 }
 
-export async function observeKeyUse(ctx: AppContext, key: { keyId: string; serviceId: string; accountId: string; name: string }, ip: string): Promise<void> {
+/**
+ * Synchronous for a (key, network) pair this node has already checked, which is nearly every
+ * request: only a pair new to the node waits for the database.
+ */
+export function observeKeyUse(ctx: AppContext, key: { keyId: string; serviceId: string; accountId: string; name: string }, ip: string): void | Promise<void> {
   const network = memoisedNetworkOf(ip);
   if (!network) return;
   let seen = seenByStore.get(ctx.db);
   if (!seen) seenByStore.set(ctx.db, (seen = new Set()));
   const pair = `${key.keyId}|${network}`;
   if (seen.has(pair)) return;
+  return observeNewPair(ctx, key, ip, network, pair, seen);
+}
+
+async function observeNewPair(ctx: AppContext, key: { keyId: string; serviceId: string; accountId: string; name: string }, ip: string, network: string, pair: string, seen: Set<string>): Promise<void> {
   try {
     const remembered = await repo.rememberKeyNetwork(ctx.db, key.keyId, network, ctx.clock.now());
     if (seen.size >= SEEN_MAX) seen.clear();
