@@ -1,7 +1,7 @@
 // One batch of the audit writer's entries, cleaned and written: shared by the request thread
 // (embedded store) and the audit writer thread (PostgreSQL), so both write exactly alike.
 import type { Kysely } from 'kysely';
-import { prefixedId } from '../platform/random.js';
+import { sortableId } from '../platform/random.js';
 import type { Database } from '../store/schema.js';
 import { sealBatch } from './audit.chain.js';
 import { cleanEntry, type AuditEntry, type CleanEntry } from './audit.entry.js';
@@ -12,7 +12,7 @@ export function cleanBatch(entries: readonly AuditEntry[]): CleanEntry[] {
   const clean: CleanEntry[] = [];
   for (const entry of entries) {
     try {
-      clean.push(cleanEntry(entry, prefixedId('aud'), undefined));
+      clean.push(cleanEntry(entry, sortableId('aud'), undefined));
     } catch {
       // counted by the writer (written < batch length) and logged there
     }

@@ -5,7 +5,7 @@
 import type { Kysely } from 'kysely';
 import type { AppContext } from '../platform/context.js';
 import { unprocessable } from '../platform/errors.js';
-import { prefixedId } from '../platform/random.js';
+import { sortableId } from '../platform/random.js';
 import type { Database } from '../store/schema.js';
 import { cleanEntry, type AuditEntry, type CleanEntry } from './audit.entry.js';
 import { currentOrigin } from './audit.origin.js';
@@ -22,7 +22,7 @@ export function prepareEntry(entry: AuditEntry): CleanEntry {
       userAgent: entry.userAgent !== undefined ? entry.userAgent : (origin?.userAgent ?? null),
       requestId: entry.requestId !== undefined ? entry.requestId : (origin?.requestId ?? null),
     },
-    prefixedId('aud'),
+    sortableId('aud'),
     origin?.actor(),
   );
 }

@@ -61,6 +61,51 @@ export function prefixedId(prefix: IdPrefix): string {
   return `${prefix}_${govukStyleId()}`;
 }
 
+// Time-ordered ids: 10 characters of milliseconds since the epoch, then 16 of a counter that
+// starts at a random 80-bit value each millisecond and, within one, steps up by a random amount,
+// all in BASE32_LOWER (whose characters sort as their values do). For rows written at thousands
+// a second into a unique index: each new id sorts after the last, so PostgreSQL inserts it into
+// the index's rightmost leaf without descending the tree, where a random id lands anywhere in an
+// ever bigger index (the audit log's entry_id index cost the backend ~2.7 µs an entry that way).
+// Such an id tells when it was made, to the millisecond; use it only where that is no secret.
+const FORTY_BITS = 2 ** 40;
+let lastMs = -1;
+let counterHigh = 0;
+let counterLow = 0;
+
+function randomUint(bytes: number): number {
+  const start = take(bytes);
+  return pool.readUIntBE(start, bytes);
+}
+
+function base32(value: number, width: number): string {
+  let n = value;
+  let out = '';
+  for (let i = 0; i < width; i++) {
+    out = BASE32_LOWER[n % 32]! + out;
+    n = Math.floor(n / 32);
+  }
+  return out;
+}
+
+/** An id of the form `prefix_` + 26 base-32 characters that sorts after every earlier one this thread made (also when the clock steps back). */
+export function sortableId(prefix: IdPrefix, nowMs: number = Date.now()): string {
+  if (nowMs > lastMs) {
+    lastMs = nowMs;
+    counterHigh = randomUint(5);
+    counterLow = randomUint(5);
+  } else {
+    counterLow += 1 + randomUint(4);
+    if (counterLow >= FORTY_BITS) {
+      counterLow -= FORTY_BITS;
+      counterHigh += 1;
+      // 80 bits used up within one millisecond (never in practice): borrow the next one.
+      if (counterHigh >= FORTY_BITS) return sortableId(prefix, lastMs + 1);
+    }
+  }
+  return `${prefix}_${base32(lastMs, 10)}${base32(counterHigh, 8)}${base32(counterLow, 8)}`;
+}
+
 export type IdPrefix = 'svc' | 'acct' | 'key' | 'req' | 'evt' | WebhookIdPrefix | ConsoleIdPrefix | AuditIdPrefix;
 /** The console's objects: users, invites, sessions, passkeys, devices, identity providers, sign-in flows, access reviews. */
 export type ConsoleIdPrefix = 'usr' | 'inv' | 'ses' | 'pkey' | 'dev' | 'idp' | 'flow' | 'arev';

@@ -2,7 +2,7 @@
 // byte is handed out once, and the alphabets stay unbiased.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE62, govukStyleId, randomString, randomToken, secureRandomBytes } from '../../src/platform/random.js';
+import { BASE62, govukStyleId, randomString, randomToken, secureRandomBytes, sortableId } from '../../src/platform/random.js';
 
 describe('random identifiers and secrets', () => {
   test('no two draws share their bytes, across many refills of the pool', () => {
@@ -40,5 +40,21 @@ describe('random identifiers and secrets', () => {
   test("GOV.UK Pay's id format: 26 lower-case base-32 characters", () => {
     assert.match(govukStyleId(), /^[0-9a-v]{26}$/);
     assert.throws(() => randomString(4, 'a'), RangeError);
+  });
+
+  test('sortable ids: each sorts after the one before, within a millisecond, across them and when the clock steps back', () => {
+    const start = Date.UTC(2026, 11, 8, 3, 0, 0);
+    const ids: string[] = [];
+    // 20,000 ids in one millisecond, then the next, then a clock 5 s behind, then the real clock.
+    for (let i = 0; i < 20_000; i++) ids.push(sortableId('aud', start));
+    for (let i = 0; i < 100; i++) ids.push(sortableId('aud', start + 1));
+    for (let i = 0; i < 100; i++) ids.push(sortableId('aud', start - 5000));
+    for (let i = 0; i < 100; i++) ids.push(sortableId('aud'));
+    for (const id of ids) assert.match(id, /^aud_[0-9a-v]{26}$/);
+    for (let i = 1; i < ids.length; i++) assert.ok(ids[i - 1]! < ids[i]!, `id ${i} sorts after id ${i - 1}: ${ids[i - 1]} ${ids[i]}`);
+    // The first 10 characters are the millisecond, so a reader can tell when an entry was made.
+    assert.equal(Number.parseInt(ids[0]!.slice(4, 14), 32), start);
+    // No two are equal.
+    assert.equal(new Set(ids).size, ids.length);
   });
 });
