@@ -40,7 +40,6 @@ const COLUMNS = [
   'prev_hash',
   'hash',
 ] as const;
-const COPY_SQL = `copy audit_log (${COLUMNS.join(', ')}) from stdin`;
 
 // Kysely that only writes SQL: the statements are sent on the raw connection below.
 const sqlOnly = new Kysely<Database>({
@@ -76,29 +75,52 @@ export function copyText(rows: readonly Row[]): string {
   return text;
 }
 
-async function send<T>(client: pg.ClientBase, query: Compilable<T>): Promise<pg.QueryResult> {
+/** How a connection runs the batch's statements: PostgreSQL's client, or PGlite's. */
+export interface CopyConnection {
+  query(sql: string, parameters: readonly unknown[]): Promise<{ rows: unknown[]; rowCount: number }>;
+  /** Runs `copy audit_log (…) from <source>` with the batch's text as its input. */
+  copyIn(columnsList: string, text: string): Promise<void>;
+}
+
+const COLUMN_LIST = `audit_log (${COLUMNS.join(', ')})`;
+
+function send<T>(connection: CopyConnection, query: Compilable<T>): Promise<{ rows: unknown[]; rowCount: number }> {
   const compiled = query.compile();
-  return client.query(compiled.sql, compiled.parameters as unknown[]);
+  return connection.query(compiled.sql, compiled.parameters);
 }
 
 /**
- * Writes a batch of cleaned entries in one transaction on the given connection: sealed into the
- * chain when the head is free (SKIP LOCKED), else unsealed for the sealing worker, as writeBatch.
+ * Writes a batch of cleaned entries in one transaction: sealed into the chain when the head is
+ * free (SKIP LOCKED), else unsealed for the sealing worker, as writeBatch.
  */
-export async function copyBatch(client: pg.ClientBase, batch: CleanEntry[]): Promise<void> {
+export async function copyBatchOn(connection: CopyConnection, batch: CleanEntry[]): Promise<void> {
   if (batch.length === 0) return;
-  await client.query('begin');
+  await connection.query('begin', []);
   try {
-    const head = (await send(client, chainHeadLock(sqlOnly))).rows[0] as ChainHead | undefined;
+    const head = (await send(connection, chainHeadLock(sqlOnly))).rows[0] as ChainHead | undefined;
     const sealed = head ? sealBatch(head, batch) : undefined;
-    await pipeline(Readable.from([copyText(sealed ? sealed.sealed : batch)]), client.query(copyFrom(COPY_SQL)));
+    await connection.copyIn(COLUMN_LIST, copyText(sealed ? sealed.sealed : batch));
     if (head && sealed) {
-      const moved = await send(client, chainHeadMove(sqlOnly, head, sealed.head));
+      const moved = await send(connection, chainHeadMove(sqlOnly, head, sealed.head));
       if (moved.rowCount !== 1) throw new Error(HEAD_MOVED);
     }
-    await client.query('commit');
+    await connection.query('commit', []);
   } catch (err) {
-    await client.query('rollback').catch(() => undefined);
+    await connection.query('rollback', []).catch(() => undefined);
     throw err;
   }
+}
+
+/** The audit writer thread's connection to PostgreSQL: COPY from stdin, streamed. */
+export function copyBatch(client: pg.ClientBase, batch: CleanEntry[]): Promise<void> {
+  return copyBatchOn(
+    {
+      query: async (sql, parameters) => {
+        const result = await client.query(sql, parameters as unknown[]);
+        return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+      },
+      copyIn: (columnsList, text) => pipeline(Readable.from([text]), client.query(copyFrom(`copy ${columnsList} from stdin`))),
+    },
+    batch,
+  );
 }

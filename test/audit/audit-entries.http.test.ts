@@ -208,7 +208,7 @@ describe('CLI commands', () => {
 });
 
 describe('request entries are stored exactly as recorded', () => {
-  // On PostgreSQL request entries are written with COPY, whose text format gives backslashes,
+  // Request entries are written with COPY (on both stores), whose text format gives backslashes,
   // tabs and `\N` (NULL) a meaning of their own: an entry must come back byte for byte, and its
   // hash, computed before it was written, must still cover what is stored.
   test('backslashes, quotes and a literal \\N survive, and the stored row matches its hash', async () => {
