@@ -1,5 +1,6 @@
-// The audit writer thread's way of writing a batch on PostgreSQL: COPY, in the same one
-// transaction as writeBatch (audit.batch.ts) uses, sealed at once when the chain head is free.
+// How batches of request entries are written, by the audit writer thread on PostgreSQL and by
+// PGlite's thread on the embedded store: COPY, in the same one transaction as writeBatch
+// (audit.batch.ts) uses, sealed at once when the chain head is free.
 //
 // Why COPY: every API request leaves an entry, so this insert is PostgreSQL's biggest steady
 // load. Unpacking a JSON batch (jsonb_to_recordset, or unnest of arrays: the same) and inserting
@@ -8,7 +9,8 @@
 // is also cheaper to build than its JSON.
 //
 // The statements around the COPY are the repository's own (audit.repo.ts), compiled by Kysely
-// and sent on this connection, so the lock and the compare-and-set are the ones every node uses.
+// and sent on the thread's connection, so the lock and the compare-and-set are the ones every
+// node uses. On PGlite the rows go in as a blob (`from '/dev/blob'`), on PostgreSQL from stdin.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, type Compilable } from 'kysely';
