@@ -135,7 +135,11 @@ function cardDetails(ctx: AppContext, payment: PaymentRow): CardDetailsView | un
  * A payment as the API shows it. `payerToken`, when given, adds next_url and next_url_post
  * (only while the payer can still act); `searchLinks` leaves out what search results omit.
  */
-export function toPaymentView(ctx: AppContext, payment: PaymentRow, options: { payerToken?: string | undefined } = {}): PaymentView {
+/**
+ * `email`: the payer's email in clear when the caller already holds it (a create, which has just
+ * sealed it), so the view does not decrypt what was encrypted a moment ago.
+ */
+export function toPaymentView(ctx: AppContext, payment: PaymentRow, options: { payerToken?: string | undefined; email?: string | null | undefined } = {}): PaymentView {
   const state = payment.status as PaymentState;
   const external = externalState(state);
   const self = paymentUrl(ctx, payment.id);
@@ -159,7 +163,7 @@ export function toPaymentView(ctx: AppContext, payment: PaymentRow, options: { p
       refunds: { href: `${self}/refunds`, method: 'GET' },
     },
   };
-  const email = openPersonal(ctx.masterKey.key, payment.id, 'email', payment.email_sealed);
+  const email = options.email !== undefined ? options.email : openPersonal(ctx.masterKey.key, payment.id, 'email', payment.email_sealed);
   if (email !== null) view.email = email;
   if (payment.processor_reference !== null) view.provider_id = payment.processor_reference;
   if (payment.return_url !== null) view.return_url = payment.return_url;

@@ -165,7 +165,7 @@ export async function createPayment(
     const row = newPaymentRow(ctx, caller, input, id, now);
     const token = row.authorisation_mode === 'web' ? newPayerToken() : undefined;
     await repo.insertNewPayment(ctx.db, row, createdEvent(now), token?.hash, prepareEntry(paymentCreateEntry(row, now)));
-    return { status: 201, payment: toPaymentView(ctx, insertedRow(row, input), { payerToken: token?.token }) };
+    return { status: 201, payment: toPaymentView(ctx, insertedRow(row, input), { payerToken: token?.token, email: input.email ?? null }) };
   }
 
   for (let attempt = 0; attempt < 3; attempt++) {
