@@ -6,7 +6,7 @@ import type { Database } from '../store/schema.js';
 import type { IdempotentOperation, NewPaymentAccountSettings, PaymentAccountSettingsRow, PaymentRow, PaymentsTable } from './payment.tables.js';
 import type { PaymentState } from './payment.machine.js';
 import { entryValues } from '../audit/audit.repo.js';
-import { runCachedStatement } from '../store/statement-cache.js';
+import { insertShape, runCachedStatement } from '../store/statement-cache.js';
 import type { CleanEntry } from '../audit/audit.entry.js';
 
 type Db = Kysely<Database>;
@@ -333,8 +333,6 @@ export async function insertNewPayment(db: Db, payment: Insertable<PaymentsTable
   };
   // Built once per shape (which columns, with or without a token): a create is the hottest write.
   // Kysely leaves out a column whose value is undefined, so the shape names the defined ones.
-  const rows = [payment, auditRow, eventRow, ...(tokenRow === undefined ? [] : [tokenRow])].map((row) => Object.entries(row).filter(([, value]) => value !== undefined));
-  const shape = `insertNewPayment|${rows.map((row) => row.map(([column]) => column).join()).join('|')}`;
-  const parameters = rows.flatMap((row) => row.map(([, value]) => value as unknown));
+  const { shape, parameters } = insertShape('insertNewPayment', tokenRow === undefined ? [payment, auditRow, eventRow] : [payment, auditRow, eventRow, tokenRow]);
   await runCachedStatement(db, shape, build, parameters);
 }

@@ -14,6 +14,29 @@ const MAX_SHAPES = 100;
 
 const sameValue = (a: unknown, b: unknown): boolean => (a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : Object.is(a, b));
 
+/**
+ * The shape and parameters of an insert of `rows`, for runCachedStatement: each row's defined
+ * columns in order (Kysely leaves out a column whose value is undefined), and their values in
+ * the same order. One pass over each row's keys: Object.entries, filter, map and join over a
+ * payment's ~45 columns cost ~11 µs a create, this ~1.7 µs (Object.entries alone, ~5 µs).
+ */
+export function insertShape(name: string, rows: readonly object[]): { shape: string; parameters: unknown[] } {
+  let shape = name;
+  const parameters: unknown[] = [];
+  for (const row of rows) {
+    shape += '|';
+    let first = true;
+    for (const column of Object.keys(row)) {
+      const value: unknown = (row as Record<string, unknown>)[column];
+      if (value === undefined) continue;
+      shape += first ? column : `,${column}`;
+      first = false;
+      parameters.push(value);
+    }
+  }
+  return { shape, parameters };
+}
+
 /** Thrown (in tests and at a shape's first use) when a caller's parameters do not match what Kysely compiled. */
 export class StatementShapeMismatch extends Error {}
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { openStore } from '../../src/store/database.js';
-import { runCachedStatement, StatementShapeMismatch } from '../../src/store/statement-cache.js';
+import { insertShape, runCachedStatement, StatementShapeMismatch } from '../../src/store/statement-cache.js';
 import { usingPostgres } from '../support/harness.js';
 
 test('the cached statement gives what the built one gives; a wrong parameter order is refused', async () => {
@@ -30,4 +30,12 @@ test('the cached statement gives what the built one gives; a wrong parameter ord
     await sql`drop table if exists ${sql.table(table)}`.execute(db);
     await store.close();
   }
+});
+
+test("an insert's shape names each row's defined columns in order, and its parameters follow them", () => {
+  const payment = { id: 'pay_1', amount: 1250, email: undefined, note: null };
+  const event = { id: 'evt_1', at: new Date(0) };
+  assert.deepEqual(insertShape('create', [payment, event]), { shape: 'create|id,amount,note|id,at', parameters: ['pay_1', 1250, null, 'evt_1', new Date(0)] });
+  // A row whose defined columns differ is another shape: it must never be served another's SQL.
+  assert.notEqual(insertShape('create', [{ ...payment, email: 'a@example.org' }, event]).shape, insertShape('create', [payment, event]).shape);
 });
