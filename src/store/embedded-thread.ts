@@ -6,14 +6,12 @@
 // the audit thread does on PostgreSQL (with COPY), holding the session like any lease.
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely } from 'kysely';
 import { cleanBatch } from '../audit/audit.batch.js';
 import { copyBatchOn, type CopyConnection } from '../audit/audit.copy.js';
 import type { AuditEntry } from '../audit/audit.entry.js';
 import type { FromStoreThread, ToStoreThread } from './embedded-client.js';
-import { PGliteDialect, SessionLock, runOnPGlite } from './pglite-dialect.js';
+import { SessionLock, runOnPGlite } from './pglite-dialect.js';
 import { INT8_OID, parseInt8 } from './pg-types.js';
-import type { Database } from './schema.js';
 
 const port = parentPort;
 if (!port) throw new Error('embedded-thread runs as a worker thread');
@@ -28,7 +26,6 @@ try {
   throw err;
 }
 const lock = new SessionLock();
-const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite, lock) });
 
 interface Lease {
   /** Settles when the lease's statements so far have run. */
@@ -82,7 +79,7 @@ async function runStatement(id: number, sql: string, parameters: unknown[]): Pro
 // 9 µs a row in a bare table of the same shape), and the batch's text is cheaper to build.
 const auditCopy: CopyConnection = {
   query: async (sql, parameters) => {
-    const result = await pglite.query(sql, [...parameters]);
+    const result = await runOnPGlite(pglite, sql, parameters);
     return { rows: result.rows, rowCount: result.affectedRows ?? 0 };
   },
   copyIn: async (columnsList, text) => {
@@ -106,7 +103,8 @@ async function writeAuditBatch(id: number, entries: AuditEntry[]): Promise<void>
 async function closeStore(id: number): Promise<void> {
   try {
     await auditQueue;
-    await db.destroy();
+    // Every lease and batch that holds the session has finished.
+    await lock.idle();
     await pglite.close();
     reply({ id, ok: true, rows: [] });
   } catch (err) {
